@@ -1,0 +1,32 @@
+# seg_ext: the two commands. Both install the pinned stack into .venv first (a no-op when done).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_DATA ?= data/tgs_salt_demo
+DEMO_CFG ?= configs/unet_salt_demo.py
+DEMO_WORK ?= work_dirs/unet_salt_demo
+export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::UserWarning
+
+.PHONY: install demo test test-fast clean-demo
+
+install:
+	@VENV=$(VENV) PYTHON=$(PYTHON) bash tools/install.sh
+
+# generate the demo data (if absent), train a short schedule, test the best checkpoint and print
+# the metric report; predictions and the loss curve are saved as images under $(DEMO_WORK)
+demo: install
+	$(PY) tools/misc/make_demo_data.py tgs $(DEMO_DATA)
+	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_WORK)
+	$(PY) tools/test.py $(DEMO_CFG) $$(ls -t $(DEMO_WORK)/best_*.pth | head -1) \
+		--work-dir $(DEMO_WORK) --show-dir predictions --json $(DEMO_WORK)/metrics.json
+	$(PY) tools/analysis_tools/plot_curves.py $(DEMO_WORK) --out $(DEMO_WORK)/curves.png
+	@echo "predictions: $(DEMO_WORK)/<timestamp>/predictions/  curves: $(DEMO_WORK)/curves.png"
+
+test: install
+	$(PY) -m pytest tests
+
+test-fast: install
+	$(PY) -m pytest tests -m "not slow"
+
+clean-demo:
+	rm -rf $(DEMO_DATA) $(DEMO_WORK)

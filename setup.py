@@ -1,0 +1,76 @@
+"""seg_ext: an OpenMMLab / Detectron2 plugin for image segmentation."""
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+
+def _version() -> str:
+    ns: dict = {}
+    with open(osp.join(osp.dirname(__file__), 'seg_ext', 'version.py')) as f:
+        exec(f.read(), ns)
+    return ns['__version__']
+
+
+# The pinned OpenMMLab stack (see README "Install"): mmseg 1.2.2 and mmdet 3.3.0 refuse mmcv>=2.2,
+# and mmcv 2.1.0 must be built with its ops (mmseg.utils imports mmcv.ops).
+INSTALL_REQUIRES = [
+    'torch>=2.1',
+    'torchvision',
+    'mmcv>=2.0.0,<2.2.0',
+    'mmengine>=0.10.0,<1.0.0',
+    'mmsegmentation>=1.2.0,<1.3.0',
+    'numpy',
+    'opencv-python',
+    'matplotlib',
+    'prettytable',
+    # mmseg 1.2.2 imports these at `import mmseg.utils` (tokenizer) without declaring them
+    'ftfy',
+    'regex',
+    # mmengine resolves `mmseg::` config bases with pkg_resources, which setuptools 81 removed;
+    # torch 2.13 requires setuptools>=77.0.3
+    'setuptools>=77.0.3,<81',
+]
+
+EXTRAS_REQUIRE = {
+    # mmdet: mmseg's Mask2Former/MaskFormer heads and the instance-segmentation side use it
+    'mmdet': ['mmdet>=3.3.0,<3.4.0'],
+    # dense-CRF exact CPU backend (imports as `pydensecrf`)
+    'crf': ['pydensecrf2>=1.1'],
+    # Detectron2's runtime requirements; detectron2 itself is installed by tools/install_detectron2.py
+    # (or from source by the user, see README)
+    'd2': [
+        'fvcore>=0.1.5,<0.1.6',
+        'iopath>=0.1.7,<0.1.10',
+        'pycocotools>=2.0.2',
+        'omegaconf>=2.1,<2.4',
+        'hydra-core>=1.1',
+        'yacs>=0.1.8',
+        'tabulate',
+        'termcolor>=1.1',
+        'cloudpickle',
+        'tqdm>4.29.0',
+        'tensorboard',
+        'black',
+        'packaging',
+        'pydot',
+    ],
+    'test': ['pytest>=7', 'pytest-timeout'],
+}
+EXTRAS_REQUIRE['all'] = sorted({r for v in EXTRAS_REQUIRE.values() for r in v})
+
+setup(
+    name='seg_ext',
+    version=_version(),
+    description='Segmentation plugin for mmsegmentation and Detectron2: TGS Salt, change detection, '
+    'U-Net/SegNet/FCN-8s, FWIoU/MPA/TGS metrics, dense CRF, Mask R-CNN/Panoptic FPN on own data',
+    long_description=open(osp.join(osp.dirname(__file__), 'README.md')).read()
+    if osp.exists(osp.join(osp.dirname(__file__), 'README.md')) else '',
+    long_description_content_type='text/markdown',
+    python_requires='>=3.9',
+    packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
+    include_package_data=True,
+    install_requires=INSTALL_REQUIRES,
+    extras_require=EXTRAS_REQUIRE,
+    license='Apache-2.0',
+    zip_safe=False,
+)
