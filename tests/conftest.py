@@ -1,0 +1,50 @@
+"""Shared fixtures: mmseg registries in the default scope, and small TGS folders on disk."""
+import os
+import os.path as osp
+import sys
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+@pytest.fixture(autouse=True, scope='session')
+def _mmseg_scope():
+    """Register mmseg modules and make 'mmseg' the default scope, as configs do."""
+    from mmseg.utils import register_all_modules
+
+    import seg_ext  # noqa: F401
+    register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(scope='session')
+def tgs_root(tmp_path_factory) -> str:
+    """A 40-image synthetic TGS folder with masks, train.csv, depths.csv and 4-fold splits.
+
+    Read-only: tests that damage files copy it first (see ``tgs_copy``).
+    """
+    from seg_ext.datasets import write_tgs_splits
+    from seg_ext.synthetic import write_tgs_dataset
+
+    root = str(tmp_path_factory.mktemp('tgs'))
+    write_tgs_dataset(root, num_train=40, num_test=4, seed=1)
+    write_tgs_splits(root, num_folds=4, seed=0)
+    return root
+
+
+@pytest.fixture
+def tgs_copy(tgs_root, tmp_path) -> str:
+    """A private copy of ``tgs_root`` that a test may damage."""
+    import shutil
+
+    dst = str(tmp_path / 'tgs')
+    shutil.copytree(tgs_root, dst)
+    return dst
+
+
+def repo_path(*parts: str) -> str:
+    return osp.join(ROOT, *parts)
+
+
+os.environ.setdefault('PYTHONWARNINGS', 'ignore::DeprecationWarning')
