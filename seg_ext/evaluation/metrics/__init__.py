@@ -1,0 +1,3 @@
+from .seg_metric import SegMetric
+
+__all__ = ['SegMetric']
