@@ -1,0 +1,133 @@
+"""Logic shared by ``tools/train.py`` and ``tools/test.py`` (kept here so the scripts stay thin)."""
+import json
+import logging
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+from prettytable import PrettyTable
+
+
+def resolve_work_dir(cfg: Config, work_dir: Optional[str], config_path: str) -> None:
+    """Set ``cfg.work_dir``: CLI argument > config value > ``work_dirs/<config name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def select_dist_backend(cfg: Config) -> None:
+    """Use gloo when no GPU is visible (mmseg's runtime asks for nccl, which needs CUDA)."""
+    if not torch.cuda.is_available():
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+        if cfg.env_cfg.dist_cfg.get('backend', 'nccl') == 'nccl':
+            cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch the optimizer wrapper to mixed precision: fp16 + loss scaling on CUDA, bf16 on CPU."""
+    current = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if current in ('AmpOptimWrapper', 'BF16AutocastOptimWrapper'):
+        print_log('AMP training is already enabled in your config.', logger='current',
+                  level=logging.WARNING)
+        return
+    if current != 'OptimWrapper':
+        raise ValueError(f'--amp needs optim_wrapper.type=OptimWrapper, got {current}')
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    else:
+        print_log('No GPU: --amp uses bfloat16 autocast on CPU.', logger='current')
+        cfg.optim_wrapper.type = 'BF16AutocastOptimWrapper'
+
+
+def configure_resume(cfg: Config, resume: Optional[str]) -> None:
+    """``--resume`` (latest checkpoint of the work dir) or ``--resume PATH`` (that checkpoint)."""
+    if resume is None:
+        return
+    cfg.resume = True
+    if resume != 'auto':
+        if not osp.isfile(resume):
+            raise FileNotFoundError(f'{resume}: checkpoint to resume from not found')
+        cfg.load_from = resume
+
+
+def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],
+                         wait_time: float) -> None:
+    """Turn on mmseg's ``SegVisualizationHook`` to draw predictions (as mmseg's test.py)."""
+    hooks = cfg.get('default_hooks', {})
+    if 'visualization' not in hooks:
+        raise RuntimeError('--show/--show-dir need a `visualization` entry in default_hooks, '
+                           "e.g. dict(type='SegVisualizationHook')")
+    hooks['visualization']['draw'] = True
+    hooks['visualization']['interval'] = 1
+    if show:
+        hooks['visualization']['show'] = True
+        hooks['visualization']['wait_time'] = wait_time
+    if show_dir:
+        cfg.visualizer['save_dir'] = show_dir
+
+
+def metrics_table(metrics: Dict[str, float]) -> str:
+    """Summary metrics as a table: the scores first, then per-class values, then timing."""
+    summary = {k: v for k, v in metrics.items() if '.' not in k}
+    per_class = {k: v for k, v in metrics.items() if '.' in k}
+    table = PrettyTable(['metric', 'value'])
+    table.align['metric'] = 'l'
+    for k, v in summary.items():
+        table.add_row([k, v])
+    text = table.get_string()
+    if per_class:
+        names = list(dict.fromkeys(k.split('.', 1)[1] for k in per_class))
+        kinds = list(dict.fromkeys(k.split('.', 1)[0] for k in per_class))
+        pc = PrettyTable(['class'] + kinds)
+        pc.align['class'] = 'l'
+        for n in names:
+            pc.add_row([n] + [per_class.get(f'{kind}.{n}', '') for kind in kinds])
+        text += '\n' + pc.get_string()
+    return text
+
+
+def dump_metrics(metrics: Dict[str, float], path: str) -> str:
+    """Write metrics as JSON (creating the folder) and return the path."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump({k: (float(v) if isinstance(v, (int, float)) else v)
+                   for k, v in metrics.items()}, f, indent=2)
+    return path
+
+
+def check_checkpoint_matches(model, path: str, max_listed: int = 5) -> None:
+    """Refuse to evaluate a checkpoint that does not fit the model.
+
+    mmengine loads with ``strict=False`` and only logs missing keys and size mismatches, so a
+    checkpoint from another model (or an older version of this one) would be evaluated with
+    randomly initialised layers. Extra keys in the checkpoint are tolerated.
+
+    Raises:
+        ValueError: naming the checkpoint, the missing parameters and the mismatched shapes.
+    """
+    from mmengine.model import is_model_wrapper
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    module = model.module if is_model_wrapper(model) else model
+    ckpt = _load_checkpoint(path, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    expected = module.state_dict()
+    missing = [k for k in expected if k not in state and not k.endswith('num_batches_tracked')]
+    wrong = [f'{k} {tuple(state[k].shape)} vs model {tuple(v.shape)}'
+             for k, v in expected.items() if k in state and hasattr(state[k], 'shape')
+             and tuple(state[k].shape) != tuple(v.shape)]
+    if missing or wrong:
+        parts = []
+        if missing:
+            parts.append(f'{len(missing)} of the model\'s {len(expected)} parameters/buffers are '
+                         f'missing (e.g. {", ".join(missing[:max_listed])})')
+        if wrong:
+            parts.append(f'{len(wrong)} have other shapes (e.g. {"; ".join(wrong[:max_listed])})')
+        raise ValueError(f'{path}: checkpoint does not match the model of this config: '
+                         + '; '.join(parts) + '. Was it trained with another config?')

@@ -1,0 +1,3 @@
+from .inference_stats_hook import InferenceStatsHook
+
+__all__ = ['InferenceStatsHook']
