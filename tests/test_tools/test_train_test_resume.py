@@ -1,0 +1,88 @@
+"""tools/train.py -> checkpoint -> tools/test.py and --resume, as separate processes (torch 2.13)."""
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import repo_path
+
+pytestmark = pytest.mark.slow
+
+TINY = [
+    'model.backbone.depth=18',
+    'model.decode_head.decoder_channels=[16,16,16,8,8]',
+    'model.decode_head.channels=8',
+    'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+    'train_dataloader.persistent_workers=False',
+    'val_dataloader.batch_size=4', 'val_dataloader.num_workers=0',
+    'val_dataloader.persistent_workers=False',
+    'test_dataloader.batch_size=4', 'test_dataloader.num_workers=0',
+    'test_dataloader.persistent_workers=False',
+    'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
+    'default_hooks.logger.interval=1', 'randomness.seed=0',
+]
+
+
+def run(args, cwd):
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    proc = subprocess.run([sys.executable] + args, cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+def data_opts(root):
+    return [f'train_dataloader.dataset.data_root={root}', f'val_dataloader.dataset.data_root={root}',
+            f'test_dataloader.dataset.data_root={root}']
+
+
+def test_train_checkpoint_test_resume(tgs_root, tmp_path):
+    work = str(tmp_path / 'work')
+    cfg = repo_path('configs', 'unet_salt.py')
+    opts = TINY + data_opts(tgs_root)
+
+    out = run([repo_path('tools', 'train.py'), cfg, '--work-dir', work, '--cfg-options',
+               'train_cfg.max_iters=4'] + opts, cwd=str(tmp_path))
+    assert osp.isfile(osp.join(work, 'iter_4.pth')) and osp.isfile(osp.join(work, 'iter_2.pth'))
+    assert 'TGS' in out and 'FWIoU' in out
+
+    # the checkpoint written by train.py loads in test.py (weights_only default of torch 2.13)
+    json_path = str(tmp_path / 'metrics.json')
+    out = run([repo_path('tools', 'test.py'), cfg, osp.join(work, 'iter_4.pth'), '--work-dir',
+               work, '--json', json_path, '--out', str(tmp_path / 'preds'), '--cfg-options']
+              + opts, cwd=str(tmp_path))
+    metrics = json.load(open(json_path))
+    for key in ('aAcc', 'mAcc', 'mIoU', 'FWIoU', 'TGS', 'IoU.salt', 'ms_per_img', 'peak_mem_MB'):
+        assert key in metrics, key
+    assert 0 <= metrics['mIoU'] <= 100 and metrics['ms_per_img'] > 0
+    assert re.search(r'\|\s*mIoU\s*\|', out)  # the printed table
+    preds = os.listdir(tmp_path / 'preds')
+    assert len(preds) == 10 and all(p.endswith('.png') for p in preds)  # one per val image
+
+    # --resume continues from the latest checkpoint with the optimizer and iteration restored
+    out = run([repo_path('tools', 'train.py'), cfg, '--work-dir', work, '--resume',
+               '--cfg-options', 'train_cfg.max_iters=6'] + opts, cwd=str(tmp_path))
+    assert 'resumed epoch: 0, iter: 4' in out
+    assert 'Iter(train) [5/6]' in out and osp.isfile(osp.join(work, 'iter_6.pth'))
+    # and from an explicit checkpoint path
+    out = run([repo_path('tools', 'train.py'), cfg, '--work-dir', str(tmp_path / 'w2'), '--resume',
+               osp.join(work, 'iter_2.pth'), '--cfg-options', 'train_cfg.max_iters=3'] + opts,
+              cwd=str(tmp_path))
+    assert 'resumed epoch: 0, iter: 2' in out and 'Iter(train) [3/3]' in out
+
+
+def test_test_refuses_checkpoint_of_another_model(tgs_root, tmp_path):
+    import torch
+    bad = str(tmp_path / 'other.pth')
+    torch.save({'state_dict': {'backbone.stem.0.weight': torch.zeros(3)}}, bad)
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    proc = subprocess.run([sys.executable, repo_path('tools', 'test.py'),
+                           repo_path('configs', 'unet_salt.py'), bad, '--work-dir',
+                           str(tmp_path / 'w'), '--cfg-options'] + TINY + data_opts(tgs_root),
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode != 0
+    assert 'other.pth: checkpoint does not match the model' in proc.stderr

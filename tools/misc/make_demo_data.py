@@ -1,0 +1,51 @@
+"""Generate the embedded demo datasets in their real on-disk formats.
+
+    python tools/misc/make_demo_data.py tgs data/tgs_salt_demo [--num-train 1200] [--seed 0]
+
+``tgs``: synthetic seismic sections with salt in the TGS Salt Kaggle layout, followed by
+coverage-stratified 5-fold split files. Skips generation when the folder is already complete
+(use --force to regenerate).
+"""
+import argparse
+import os.path as osp
+import time
+
+from seg_ext.datasets import write_tgs_splits
+from seg_ext.synthetic import write_tgs_dataset
+
+
+def make_tgs(args: argparse.Namespace) -> None:
+    done = osp.join(args.out, 'splits', 'folds.csv')
+    if osp.isfile(done) and not args.force:
+        print(f'{args.out}: demo TGS data already present (use --force to regenerate)')
+        return
+    t0 = time.time()
+    counts = write_tgs_dataset(args.out, args.num_train, args.num_test, args.seed,
+                               channels=args.channels, write_masks=not args.rle_only)
+    info = write_tgs_splits(args.out, num_folds=args.folds, seed=args.seed)
+    print(f"{args.out}: {counts['train']} train images ({counts['empty']} without salt), "
+          f"{counts['test']} test images, {args.folds} folds {info['fold_sizes']} "
+          f'in {time.time() - t0:.1f}s')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    sub = parser.add_subparsers(dest='dataset', required=True)
+    tgs = sub.add_parser('tgs', help='TGS Salt Kaggle layout')
+    tgs.add_argument('out', help='output folder, e.g. data/tgs_salt_demo')
+    tgs.add_argument('--num-train', type=int, default=1200)
+    tgs.add_argument('--num-test', type=int, default=100)
+    tgs.add_argument('--folds', type=int, default=5)
+    tgs.add_argument('--seed', type=int, default=0)
+    tgs.add_argument('--channels', type=int, default=3, choices=[1, 3],
+                     help='store the grayscale images with 1 or 3 channels')
+    tgs.add_argument('--rle-only', action='store_true',
+                     help='write masks only as train.csv RLE (no train/masks folder)')
+    tgs.add_argument('--force', action='store_true', help='regenerate even if present')
+    tgs.set_defaults(func=make_tgs)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == '__main__':
+    main()
