@@ -20,7 +20,7 @@ demo: install
 	$(PY) tools/test.py $(DEMO_CFG) $$(ls -t $(DEMO_WORK)/best_*.pth | head -1) \
 		--work-dir $(DEMO_WORK) --show-dir predictions --json $(DEMO_WORK)/metrics.json
 	$(PY) tools/analysis_tools/plot_curves.py $(DEMO_WORK) --out $(DEMO_WORK)/curves.png
-	@echo "predictions: $(DEMO_WORK)/<timestamp>/predictions/  curves: $(DEMO_WORK)/curves.png"
+	@echo "report: $(DEMO_WORK)/metrics.json  images: $(DEMO_WORK)/predictions/vis_data/vis_image/  curves: $(DEMO_WORK)/curves.png"
 
 test: install
 	$(PY) -m pytest tests

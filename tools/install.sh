@@ -8,15 +8,16 @@
 # Environment knobs:
 #   VENV=path         where the venv lives (default .venv, git-ignored)
 #   PYTHON=python3.11 interpreter used to create it
-#   SEG_EXT_EXTRAS=test,crf,d2   extras of seg_ext to install (default: all of them)
+#   SEG_EXT_EXTRAS=test,crf   extras of seg_ext to install
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
-EXTRAS=${SEG_EXT_EXTRAS:-test,crf,d2}
+EXTRAS=${SEG_EXT_EXTRAS:-test,crf}
 STAMP="$VENV/.seg_ext-installed"
-KEY=$(cat tools/install.sh tools/install_detectron2.py setup.py 2>/dev/null | sha256sum | cut -c1-16)-$EXTRAS
+KEY=$( (cat tools/install.sh setup.py; cat tools/install_detectron2.py 2>/dev/null || true) \
+    | sha256sum | cut -c1-16)-$EXTRAS
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$KEY" ]]; then
     exit 0

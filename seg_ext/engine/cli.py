@@ -57,7 +57,10 @@ def configure_resume(cfg: Config, resume: Optional[str]) -> None:
 
 def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],
                          wait_time: float) -> None:
-    """Turn on mmseg's ``SegVisualizationHook`` to draw predictions (as mmseg's test.py)."""
+    """Turn on mmseg's ``SegVisualizationHook`` to draw ground truth | prediction images.
+
+    Must be called after ``cfg.work_dir`` is resolved.
+    """
     hooks = cfg.get('default_hooks', {})
     if 'visualization' not in hooks:
         raise RuntimeError('--show/--show-dir need a `visualization` entry in default_hooks, '
@@ -68,7 +71,9 @@ def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],
         hooks['visualization']['show'] = True
         hooks['visualization']['wait_time'] = wait_time
     if show_dir:
-        cfg.visualizer['save_dir'] = show_dir
+        # a relative show_dir goes under the work dir (what mmseg's --help promises)
+        cfg.visualizer['save_dir'] = show_dir if osp.isabs(show_dir) else \
+            osp.join(cfg.work_dir, show_dir)
 
 
 def metrics_table(metrics: Dict[str, float]) -> str:

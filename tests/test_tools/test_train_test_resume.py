@@ -63,16 +63,25 @@ def test_train_checkpoint_test_resume(tgs_root, tmp_path):
     preds = os.listdir(tmp_path / 'preds')
     assert len(preds) == 10 and all(p.endswith('.png') for p in preds)  # one per val image
 
-    # --resume continues from the latest checkpoint with the optimizer and iteration restored
-    out = run([repo_path('tools', 'train.py'), cfg, '--work-dir', work, '--resume',
-               '--cfg-options', 'train_cfg.max_iters=6'] + opts, cwd=str(tmp_path))
-    assert 'resumed epoch: 0, iter: 4' in out
-    assert 'Iter(train) [5/6]' in out and osp.isfile(osp.join(work, 'iter_6.pth'))
-    # and from an explicit checkpoint path
+    # --resume PATH continues from that checkpoint (into another work dir)
     out = run([repo_path('tools', 'train.py'), cfg, '--work-dir', str(tmp_path / 'w2'), '--resume',
                osp.join(work, 'iter_2.pth'), '--cfg-options', 'train_cfg.max_iters=3'] + opts,
               cwd=str(tmp_path))
     assert 'resumed epoch: 0, iter: 2' in out and 'Iter(train) [3/3]' in out
+
+    # --resume alone continues from the latest checkpoint of the work dir, with the optimizer and
+    # iteration restored (max_keep_ckpts=2 then drops iter_2.pth)
+    out = run([repo_path('tools', 'train.py'), cfg, '--work-dir', work, '--resume',
+               '--cfg-options', 'train_cfg.max_iters=6'] + opts, cwd=str(tmp_path))
+    assert 'resumed epoch: 0, iter: 4' in out
+    assert 'Iter(train) [5/6]' in out and osp.isfile(osp.join(work, 'iter_6.pth'))
+
+    # mmseg's own tools/test.py works too: custom_imports loads the plugin and its checkpoint compat
+    import mmseg
+    mmseg_test = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'test.py')
+    out = run([mmseg_test, cfg, osp.join(work, 'iter_6.pth'), '--work-dir', str(tmp_path / 'w3'),
+               '--cfg-options'] + opts, cwd=str(tmp_path))
+    assert re.search(r'Iter\(test\) \[3/3\].*mIoU: [0-9.]+.*TGS: [0-9.]+', out)
 
 
 def test_test_refuses_checkpoint_of_another_model(tgs_root, tmp_path):
