@@ -1,4 +1,4 @@
-"""Train a segmentor with mmengine's Runner (mmseg's CLI, plus ``--resume PATH`` and CPU ``--amp``)."""
+"""Train a segmentor with mmengine's Runner: mmseg's CLI, ``--resume PATH``, CPU ``--amp``."""
 import argparse
 import os
 import sys

@@ -46,7 +46,8 @@ class TGSSaltDataset(BaseSegDataset):
         train/masks/<id>.png    0/255 (optional: masks may be given only as RLE)
         train.csv               id,rle_mask   (column-major, 1-based RLE)
         depths.csv              id,z
-        splits/fold<k>_{train,val}.txt   one id per line (tools/dataset_converters/tgs_salt_splits.py)
+        splits/fold<k>_{train,val}.txt   one id per line
+                                 (tools/dataset_converters/tgs_salt_splits.py)
         test/images/<id>.png    unlabelled Kaggle test images
 
     Each sample's annotation is its mask PNG when the file exists, otherwise its ``train.csv``

@@ -27,7 +27,7 @@ SIZE = 101
 
 
 def ricker(peak_freq: float, dt: float = 1.0, half_width: int = 12) -> np.ndarray:
-    """Ricker wavelet with peak frequency ``peak_freq`` (cycles per sample), length 2*half_width+1."""
+    """Ricker wavelet, peak frequency ``peak_freq`` (cycles/sample), ``2 * half_width + 1`` taps."""
     t = np.arange(-half_width, half_width + 1) * dt
     a = (np.pi * peak_freq * t) ** 2
     return (1 - 2 * a) * np.exp(-a)
@@ -61,7 +61,8 @@ def salt_mask(rng: np.random.Generator, size: int = SIZE) -> np.ndarray:
         top = crest + flank * (1 - np.exp(-((np.arange(size) - x0) / width) ** 2)) + rough
         return yy >= top[None, :]
     if kind == 'top':
-        base = rng.uniform(0.15, 0.75) * size + rng.uniform(-0.3, 0.3) * (np.arange(size) - size / 2)
+        tilt = rng.uniform(-0.3, 0.3) * (np.arange(size) - size / 2)
+        base = rng.uniform(0.15, 0.75) * size + tilt
         return yy <= (base + rough)[None, :]
     # blob: ellipse with a Fourier-perturbed radius, possibly cut by the frame
     cy, cx = rng.uniform(-0.1, 1.1, size=2) * size

@@ -1,4 +1,4 @@
-"""TGSSaltDataset: the Kaggle layout, RLE-only masks, depth, and a clear error for each bad input."""
+"""TGSSaltDataset: Kaggle layout, RLE-only masks, depth, and a clear error for each bad input."""
 import os
 import os.path as osp
 import shutil
@@ -111,7 +111,8 @@ def test_mask_size_mismatch_names_file(tgs_copy):
     sid = first_id(tgs_copy)
     path = osp.join(tgs_copy, 'train', 'masks', sid + '.png')
     cv2.imwrite(path, np.zeros((100, 101), np.uint8))
-    with pytest.raises(DataError, match=rf'{sid}\.png: mask is 100x101 but its image .* is 101x101'):
+    with pytest.raises(DataError,
+                       match=rf'{sid}\.png: mask is 100x101 but its image .* is 101x101'):
         build(tgs_copy)[0]
 
 

@@ -1,4 +1,4 @@
-"""tools/train.py -> checkpoint -> tools/test.py and --resume, as separate processes (torch 2.13)."""
+"""tools/train.py -> checkpoint -> tools/test.py and --resume, as real processes (torch 2.13)."""
 import json
 import os
 import os.path as osp
@@ -36,8 +36,8 @@ def run(args, cwd):
 
 
 def data_opts(root):
-    return [f'train_dataloader.dataset.data_root={root}', f'val_dataloader.dataset.data_root={root}',
-            f'test_dataloader.dataset.data_root={root}']
+    return [f'{loader}.dataset.data_root={root}'
+            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
 
 
 def test_train_checkpoint_test_resume(tgs_root, tmp_path):

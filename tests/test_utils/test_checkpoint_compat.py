@@ -1,4 +1,4 @@
-"""mmengine checkpoints (with message hub, numpy scalars) load under torch's weights_only default."""
+"""mmengine checkpoints (message hub, numpy scalars) load under torch's weights_only default."""
 import pickle
 
 import numpy as np

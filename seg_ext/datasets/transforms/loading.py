@@ -29,7 +29,8 @@ class LoadCheckedImageFromFile(BaseTransform):
     def __init__(self, color_type: str = 'color', to_float32: bool = False,
                  backend_args: Optional[dict] = None) -> None:
         if color_type not in ('grayscale', 'color', 'unchanged'):
-            raise ValueError(f'color_type must be grayscale, color or unchanged, got {color_type!r}')
+            raise ValueError('color_type must be grayscale, color or unchanged, '
+                             f'got {color_type!r}')
         self.color_type = color_type
         self.to_float32 = to_float32
         self.backend_args = backend_args
@@ -44,7 +45,8 @@ class LoadCheckedImageFromFile(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(color_type={self.color_type!r}, to_float32={self.to_float32})'
+        return (f'{type(self).__name__}(color_type={self.color_type!r}, '
+                f'to_float32={self.to_float32})')
 
 
 @TRANSFORMS.register_module()

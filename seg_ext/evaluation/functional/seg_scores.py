@@ -12,8 +12,9 @@ def seg_scores(cm: np.ndarray, beta: float = 1.0) -> Dict[str, np.ndarray]:
     predicted); means skip NaN, as mmseg's ``IoUMetric`` does.
 
     Returns a dict of floats ``aAcc`` (PA), ``mAcc`` (MPA), ``mIoU``, ``FWIoU`` (IoU weighted by
-    ground-truth class frequency), ``mDice``, ``mPrecision``, ``mRecall``, ``mFscore``, and per-class
-    arrays ``IoU``, ``Acc``, ``Dice``, ``Precision``, ``Recall``, ``Fscore``. All in [0, 1].
+    ground-truth class frequency), ``mDice``, ``mPrecision``, ``mRecall``, ``mFscore``, and
+    per-class arrays ``IoU``, ``Acc``, ``Dice``, ``Precision``, ``Recall``, ``Fscore``, all in
+    [0, 1].
     """
     cm = np.asarray(cm, dtype=np.float64)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:

@@ -1,7 +1,7 @@
-"""``SegMetric``: mmseg's ``IoUMetric`` plus FWIoU, MPA and the TGS score, from one confusion matrix."""
+"""``SegMetric``: mmseg's ``IoUMetric`` plus FWIoU, MPA and the TGS score, in one pass."""
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
 from mmengine.logging import MMLogger, print_log
@@ -13,7 +13,11 @@ from prettytable import PrettyTable
 from ...utils.errors import DataError
 from ..functional import IOU_THRESHOLDS, confusion_matrix, seg_scores, tgs_image_scores
 
-_PER_CLASS = {'mIoU': ('IoU', 'Acc'), 'mDice': ('Dice', ), 'mFscore': ('Fscore', 'Precision', 'Recall')}
+_PER_CLASS = {
+    'mIoU': ('IoU', 'Acc'),
+    'mDice': ('Dice', ),
+    'mFscore': ('Fscore', 'Precision', 'Recall')
+}
 _SUMMARY = {'mIoU': ('mIoU', ), 'mDice': ('mDice', ),
             'mFscore': ('mFscore', 'mPrecision', 'mRecall')}
 
