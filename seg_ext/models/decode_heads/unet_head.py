@@ -9,32 +9,15 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from torch import Tensor
 
-
-def match_size(x: Tensor, size: Sequence[int]) -> Tensor:
-    """Centre-crop or zero-pad ``x`` (N, C, H, W) to spatial ``size``.
-
-    A stride-2 encoder rounds odd sizes up (101→51→26→13→7), so a ×2 upsampling can overshoot the
-    skip feature by one pixel (7→14 vs 13); cropping keeps the features aligned with the skip.
-    """
-    dh, dw = x.shape[-2] - size[0], x.shape[-1] - size[1]
-    if dh == 0 and dw == 0:
-        return x
-    if dh > 0 or dw > 0:
-        top, left = max(dh, 0) // 2, max(dw, 0) // 2
-        x = x[..., top:top + min(x.shape[-2], size[0]), left:left + min(x.shape[-1], size[1])]
-        dh, dw = x.shape[-2] - size[0], x.shape[-1] - size[1]
-    if dh < 0 or dw < 0:
-        ph, pw = -min(dh, 0), -min(dw, 0)
-        x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
-    return x
+from ..utils import match_size
 
 
 class UpBlock(nn.Module):
     """Upsample ×2 (to the skip's size), concatenate the skip if any, then ``num_convs`` 3×3 convs.
 
     ``upsample='deconv'`` uses a learned 4×4 stride-2 transposed conv (with the block's norm and
-    activation) followed by a centre crop/pad to the skip size; ``'bilinear'`` interpolates straight to the skip
-    size (or ×2 when there is no skip) with no parameters.
+    activation) followed by a crop/pad to the skip size; ``'bilinear'`` interpolates straight to
+    the skip size (or ×2 when there is no skip) with no parameters.
     """
 
     def __init__(self, in_channels: int, skip_channels: int, out_channels: int,

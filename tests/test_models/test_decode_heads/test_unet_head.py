@@ -1,11 +1,12 @@
 import pytest
 import torch
-from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 
-from seg_ext.models.decode_heads.unet_head import UNetHead, match_size
+from seg_ext.models.decode_heads.unet_head import UNetHead
+from seg_ext.models.utils import match_size
 
 
 def resnet_unet(out_channels=1, upsample='deconv', depth=18):
@@ -104,7 +105,8 @@ def test_bad_arguments(kwargs, message):
 
 def test_match_size_crop_and_pad():
     x = torch.arange(16.).reshape(1, 1, 4, 4)
-    assert match_size(x, (3, 3)).shape == (1, 1, 3, 3)
-    assert torch.equal(match_size(x, (3, 3))[0, 0], x[0, 0, :3, :3])
+    assert torch.equal(match_size(x, (3, 3))[0, 0], x[0, 0, :3, :3])  # top-left kept
     padded = match_size(x, (6, 5))
-    assert padded.shape == (1, 1, 6, 5) and padded[0, 0, 0].abs().sum() == 0
+    assert padded.shape == (1, 1, 6, 5)
+    assert torch.equal(padded[0, 0, :4, :4], x[0, 0])  # zeros go bottom/right
+    assert padded[0, 0, 4:].abs().sum() == 0 and padded[0, 0, :, 4].abs().sum() == 0

@@ -1,0 +1,3 @@
+from .match_size import match_size
+
+__all__ = ['match_size']
