@@ -19,9 +19,21 @@ def test_config_builds(path):
     assert cfg.custom_imports == dict(imports=['seg_ext'], allow_failed_imports=False)
     model = MODELS.build(cfg.model)
     assert sum(p.numel() for p in model.parameters()) > 0
+    pipelines = []
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        for t in cfg[loader].dataset.pipeline:
+        pipelines += list(find_pipelines(cfg[loader].dataset))
+    assert len(pipelines) >= 3
+    for pipeline in pipelines:
+        for t in pipeline:
             TRANSFORMS.build(t)
+
+
+def find_pipelines(dataset):
+    """Pipelines of a dataset config, looking inside wrappers (ConcatDataset, RepeatDataset)."""
+    if 'pipeline' in dataset:
+        yield dataset.pipeline
+    for inner in dataset.get('datasets', []) + ([dataset.dataset] if 'dataset' in dataset else []):
+        yield from find_pipelines(inner)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=[osp.basename(p) for p in CONFIGS])

@@ -49,3 +49,5 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='SegMetric', tgs_score=True)
 test_evaluator = val_evaluator
+# report inference time per image and peak memory next to the metrics
+custom_hooks = [dict(type='InferenceStatsHook')]
