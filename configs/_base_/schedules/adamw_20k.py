@@ -1,5 +1,5 @@
-# mmseg's schedule_20k (iteration loop, hooks, checkpoints) with AdamW + linear warm-up + poly decay,
-# which trains the salt models from scratch well (SGD 0.01 needs ImageNet weights).
+# mmseg's schedule_20k (iteration loop, hooks, checkpoints) with AdamW, linear warm-up and poly
+# decay, which trains the salt models from scratch well (SGD 0.01 needs ImageNet weights).
 optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4), clip_grad=None)
 param_scheduler = [

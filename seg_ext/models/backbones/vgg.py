@@ -113,7 +113,8 @@ class VGG(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         if depth not in self.arch_settings:
-            raise KeyError(f'invalid depth {depth} for VGG, use one of {sorted(self.arch_settings)}')
+            raise KeyError(f'invalid depth {depth} for VGG, use one of '
+                           f'{sorted(self.arch_settings)}')
         if not 1 <= num_stages <= 5:
             raise ValueError(f'num_stages must be in 1..5, got {num_stages}')
         max_out = num_stages if with_fc else num_stages - 1

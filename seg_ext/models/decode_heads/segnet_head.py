@@ -12,7 +12,7 @@ from ..backbones.vgg import VGGFeatures
 
 @MODELS.register_module()
 class SegNetHead(BaseDecodeHead):
-    """Decoder that mirrors a VGG encoder and upsamples with ``MaxUnpool2d`` (no learned upsampling).
+    """Decoder mirroring a VGG encoder, upsampling with ``MaxUnpool2d`` (nothing learned there).
 
     Decoder stage ``k`` (deepest first) places each value of its input at the argmax position the
     encoder's pooling ``k`` recorded (zeros elsewhere, output size = the encoder's pre-pool size, so
