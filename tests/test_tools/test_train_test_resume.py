@@ -12,10 +12,7 @@ from conftest import repo_path
 
 pytestmark = pytest.mark.slow
 
-TINY = [
-    'model.backbone.depth=18',
-    'model.decode_head.decoder_channels=[16,16,16,8,8]',
-    'model.decode_head.channels=8',
+SMALL_RUN = [
     'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
     'train_dataloader.persistent_workers=False',
     'val_dataloader.batch_size=4', 'val_dataloader.num_workers=0',
@@ -25,6 +22,11 @@ TINY = [
     'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
     'default_hooks.logger.interval=1', 'randomness.seed=0',
 ]
+TINY = [
+    'model.backbone.depth=18',
+    'model.decode_head.decoder_channels=[16,16,16,8,8]',
+    'model.decode_head.channels=8',
+] + SMALL_RUN  # a small U-Net on small batches
 
 
 def run(args, cwd):
@@ -95,3 +97,19 @@ def test_test_refuses_checkpoint_of_another_model(tgs_root, tmp_path):
                           capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode != 0
     assert 'other.pth: checkpoint does not match the model' in proc.stderr
+
+
+@pytest.mark.parametrize('config, narrow', [
+    ('segnet_salt.py', ['model.backbone.base_channels=8',
+                        'model.decode_head.encoder_channels=[8,16,32,64,64]',
+                        'model.decode_head.channels=8']),
+    ('fcn8s_salt.py', ['model.backbone.base_channels=8', 'model.backbone.fc_channels=16',
+                       'model.decode_head.in_channels=[32,64,16]']),
+])
+def test_vgg_models_train_and_validate_through_the_tools(tgs_root, tmp_path, config, narrow):
+    work = str(tmp_path / 'work')
+    out = run([repo_path('tools', 'train.py'), repo_path('configs', config), '--work-dir', work,
+               '--cfg-options', 'train_cfg.max_iters=2'] + narrow + SMALL_RUN + data_opts(tgs_root),
+              cwd=str(tmp_path))
+    assert 'Iter(train) [2/2]' in out and re.search(r'Iter\(val\).*mIoU: [0-9.]+', out)
+    assert osp.isfile(osp.join(work, 'iter_2.pth'))

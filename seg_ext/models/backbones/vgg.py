@@ -23,8 +23,8 @@ class VGGFeatures(tuple):
     """
 
     indices: Optional[Tuple[Tensor, ...]]
-    sizes: Tuple[torch.Size, ...]
-    input_size: torch.Size
+    sizes: Tuple[Tuple[int, int], ...]
+    input_size: Tuple[int, int]
 
     def __new__(cls, feats, indices=None, sizes=(), input_size=None):
         obj = super().__new__(cls, feats)
@@ -153,12 +153,13 @@ class VGG(BaseModule):
             self.out_channels.append(fc_channels)
 
     def forward(self, x: Tensor) -> VGGFeatures:
-        input_size = x.shape[-2:]
+        # plain ints: traced shapes (FLOP counting, export) would otherwise be tensors
+        input_size = tuple(int(s) for s in x.shape[-2:])
         outs, indices, sizes = [], [], []
         for i, (start, end) in enumerate(self.stage_ranges):
             for j in range(start, end):
                 x = self.features[j](x)
-            sizes.append(x.shape[-2:])
+            sizes.append(tuple(int(s) for s in x.shape[-2:]))
             x = self.features[self.pool_layers[i]](x)
             if self.return_indices:
                 x, idx = x
