@@ -33,6 +33,26 @@ def tgs_root(tmp_path_factory) -> str:
     return root
 
 
+@pytest.fixture(scope='session')
+def levir_root(tmp_path_factory) -> str:
+    """A small synthetic LEVIR-CD folder: 6/2/3 pairs of 64x64 (read-only)."""
+    from seg_ext.synthetic import write_levir_dataset
+
+    root = str(tmp_path_factory.mktemp('levir'))
+    write_levir_dataset(root, dict(train=6, val=2, test=3), seed=2, size=64)
+    return root
+
+
+@pytest.fixture
+def levir_copy(levir_root, tmp_path) -> str:
+    """A private copy of ``levir_root`` that a test may damage."""
+    import shutil
+
+    dst = str(tmp_path / 'levir')
+    shutil.copytree(levir_root, dst)
+    return dst
+
+
 @pytest.fixture
 def tgs_copy(tgs_root, tmp_path) -> str:
     """A private copy of ``tgs_root`` that a test may damage."""
@@ -48,3 +68,14 @@ def repo_path(*parts: str) -> str:
 
 
 os.environ.setdefault('PYTHONWARNINGS', 'ignore::DeprecationWarning')
+
+
+@pytest.fixture(scope='session')
+def shapes_root(tmp_path_factory) -> str:
+    """A small synthetic shapes folder (6 train / 3 val scenes of 64x64) in every format the
+    generator writes: PennFudan layout, COCO instances, COCO panoptic (read-only)."""
+    from seg_ext.synthetic.shapes import write_shapes_dataset
+
+    root = str(tmp_path_factory.mktemp('shapes'))
+    write_shapes_dataset(root, dict(train=6, val=3), seed=3, size=64)
+    return root

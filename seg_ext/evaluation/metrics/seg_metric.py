@@ -41,13 +41,17 @@ class SegMetric(IoUMetric):
         tgs_score: also compute the TGS score (binary: ``fg_class`` against the rest).
         fg_class: index of the foreground class for the TGS score.
         iou_thresholds: IoU thresholds of the TGS score (default 0.50:0.05:0.95).
+        pred_key: the data-sample field holding the prediction (``'pred_sem_seg_raw'`` scores the
+            prediction before ``CRFHook``'s refinement; use with a ``prefix``).
         **kwargs: ``IoUMetric`` arguments (``ignore_index``, ``iou_metrics``, ``nan_to_num``,
             ``beta``, ``collect_device``, ``output_dir``, ``format_only``, ``prefix``).
     """
 
     def __init__(self, tgs_score: bool = False, fg_class: int = 1,
-                 iou_thresholds: Sequence[float] = tuple(IOU_THRESHOLDS), **kwargs) -> None:
+                 iou_thresholds: Sequence[float] = tuple(IOU_THRESHOLDS),
+                 pred_key: str = 'pred_sem_seg', **kwargs) -> None:
         super().__init__(**kwargs)
+        self.pred_key = pred_key
         unknown = set(self.metrics) - set(_SUMMARY)
         if unknown:
             raise KeyError(f'iou_metrics {sorted(unknown)} not supported; use {sorted(_SUMMARY)}')
@@ -59,7 +63,10 @@ class SegMetric(IoUMetric):
         """Reduce each prediction/ground-truth pair to a sparse confusion matrix."""
         num_classes = len(self.dataset_meta['classes'])
         for sample in data_samples:
-            pred = sample['pred_sem_seg']['data'].squeeze(0)
+            if self.pred_key not in sample:
+                raise KeyError(f'{type(self).__name__}: samples have no {self.pred_key!r} (with '
+                               "'pred_sem_seg_raw', add a CRFHook that keeps raw predictions)")
+            pred = sample[self.pred_key]['data'].squeeze(0)
             if not self.format_only:
                 gt = sample['gt_sem_seg']['data'].squeeze(0)
                 source = sample.get('seg_map_path') or sample.get('img_path', '<unknown image>')
@@ -91,11 +98,7 @@ class SegMetric(IoUMetric):
             return OrderedDict()
         classes = list(self.dataset_meta['classes'])
         n = len(classes)
-        if not results:
-            raise ValueError('SegMetric got no samples to evaluate (is the dataset empty?)')
-        idx = np.concatenate([r['idx'] for r in results])
-        count = np.concatenate([r['count'] for r in results])
-        cm = np.bincount(idx, weights=count, minlength=n * n).reshape(n, n)
+        cm = self._total_confusion(results)
         scores = seg_scores(cm, beta=self.beta)
 
         def fmt(x: float) -> float:
@@ -109,7 +112,7 @@ class SegMetric(IoUMetric):
                 metrics[key] = fmt(scores[key])
         metrics['mAcc'] = fmt(scores['mAcc'])
         if self.tgs_score:
-            metrics['TGS'] = fmt(self._tgs(results, idx, count, n))
+            metrics['TGS'] = fmt(self._tgs(results, n))
 
         columns = [c for m in self.metrics for c in _PER_CLASS[m]]
         if 'Acc' not in columns:
@@ -123,8 +126,20 @@ class SegMetric(IoUMetric):
         print_log('\n' + table.get_string(), logger=logger)
         return metrics
 
-    def _tgs(self, results: List[dict], idx: np.ndarray, count: np.ndarray, n: int) -> float:
+    def _total_confusion(self, results: List[dict]) -> np.ndarray:
+        """Sum of the per-image sparse confusion matrices (rows = ground truth)."""
+        if not results:
+            raise ValueError(f'{type(self).__name__} got no samples to evaluate (is the dataset '
+                             'empty?)')
+        n = len(self.dataset_meta['classes'])
+        idx = np.concatenate([r['idx'] for r in results])
+        count = np.concatenate([r['count'] for r in results])
+        return np.bincount(idx, weights=count, minlength=n * n).reshape(n, n)
+
+    def _tgs(self, results: List[dict], n: int) -> float:
         """TGS score from the per-image sparse matrices: foreground TP, GT and predicted areas."""
+        idx = np.concatenate([r['idx'] for r in results])
+        count = np.concatenate([r['count'] for r in results])
         image = np.repeat(np.arange(len(results)), [len(r['idx']) for r in results])
         gt_is_fg = idx // n == self.fg_class
         pred_is_fg = idx % n == self.fg_class
