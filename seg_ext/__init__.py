@@ -9,6 +9,8 @@ from .version import __version__
 
 allow_mmengine_checkpoints()
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401  (register modules)
+from . import datasets, engine, evaluation, models, postprocessing  # noqa: E402,F401
 
-__all__ = ['__version__', 'datasets', 'engine', 'evaluation', 'models']
+# (importing them registers their modules)
+
+__all__ = ['__version__', 'datasets', 'engine', 'evaluation', 'models', 'postprocessing']

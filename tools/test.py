@@ -33,6 +33,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--tta', action='store_true', help='test time augmentation')
+    parser.add_argument('--crf', choices=sorted(cli.CRF_PRESETS),
+                        help='refine predictions with a dense or grid CRF (settings: the config\'s '
+                        'top-level `crf` dict when it is of that type, else defaults) and report '
+                        'metrics with and without it (noCRF/ prefix)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -60,6 +64,19 @@ def main() -> None:
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
+    # `crf = dict(type=..., enabled=False, ...)` in a config carries tuned settings that stay off
+    # until enabled (by `--crf` or `--cfg-options crf.enabled=True`); without `enabled` it is on
+    crf = dict(cfg.get('crf') or {})
+    enabled = crf.pop('enabled', bool(crf.get('type')))
+    if args.crf:  # the config's own settings when they are for the same CRF, else defaults
+        preset = cli.CRF_PRESETS[args.crf]
+        crf = crf if crf.get('type') == preset['type'] else dict(preset)
+        enabled = True
+    if enabled and not crf.get('type'):
+        raise SystemExit(f'{args.config}: crf is enabled but has no type; use --crf dense|grid '
+                         "or set crf=dict(type='DenseCRF', ...) in the config")
+    if enabled:
+        cli.enable_crf(cfg, crf, compare=cfg.get('crf_compare', True))
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     cli.check_checkpoint_matches(runner.model, args.checkpoint)

@@ -136,3 +136,37 @@ def check_checkpoint_matches(model, path: str, max_listed: int = 5) -> None:
             parts.append(f'{len(wrong)} have other shapes (e.g. {"; ".join(wrong[:max_listed])})')
         raise ValueError(f'{path}: checkpoint does not match the model of this config: '
                          + '; '.join(parts) + '. Was it trained with another config?')
+
+
+def _test_loader_transform(cfg: Config, prefix: str) -> dict:
+    """The first transform of the test pipeline whose type starts with ``prefix`` (or {})."""
+    pipeline = cfg.test_dataloader.dataset.get('pipeline', [])
+    return next((t for t in pipeline if str(t.get('type', '')).startswith(prefix)), {})
+
+
+def enable_crf(cfg: Config, crf: dict, compare: bool = True) -> None:
+    """Refine test predictions with ``crf`` (e.g. ``dict(type='DenseCRF')``) via ``CRFHook``.
+
+    The image channels the CRF sees follow the test pipeline: both acquisitions for change
+    detection (``LoadBiTemporalImages``), grayscale when the loader reads grayscale. With
+    ``compare``, every evaluator is duplicated to score the unrefined predictions too, under the
+    ``noCRF/`` prefix, so one run reports metrics with and without CRF.
+    """
+    pair = _test_loader_transform(cfg, 'LoadBiTemporal')
+    loader = pair or _test_loader_transform(cfg, 'Load')
+    hook = dict(type='CRFHook', crf=dict(crf),
+                image_keys=('img_path', 'img_path2') if pair else ('img_path', ),
+                color_type=loader.get('color_type', 'color'), keep_raw=compare)
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [hook]
+    if compare:
+        evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else \
+            [cfg.test_evaluator]
+        raw = [dict(e, pred_key='pred_sem_seg_raw', prefix='noCRF') for e in evaluators
+               if e.get('type') in ('SegMetric', 'ChangeMetric')]
+        cfg.test_evaluator = list(evaluators) + raw
+
+
+CRF_PRESETS = {
+    'dense': dict(type='DenseCRF'),
+    'grid': dict(type='GridCRF'),
+}

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import cv2
 import pytest
 
 from conftest import repo_path
@@ -65,6 +66,14 @@ def test_train_checkpoint_test_resume(tgs_root, tmp_path):
     preds = os.listdir(tmp_path / 'preds')
     assert len(preds) == 10 and all(p.endswith('.png') for p in preds)  # one per val image
 
+    # the same checkpoint with the dataset's tuned dense CRF: both reports in one run
+    crf_json = str(tmp_path / 'crf.json')
+    run([repo_path('tools', 'test.py'), cfg, osp.join(work, 'iter_4.pth'), '--work-dir', work,
+         '--json', crf_json, '--crf', 'dense', '--cfg-options'] + opts, cwd=str(tmp_path))
+    crf_metrics = json.load(open(crf_json))
+    assert {'mIoU', 'TGS', 'noCRF/mIoU', 'noCRF/TGS'} <= set(crf_metrics)
+    assert crf_metrics['noCRF/mIoU'] == metrics['mIoU']  # the unrefined numbers are unchanged
+
     # --resume PATH continues from that checkpoint (into another work dir)
     out = run([repo_path('tools', 'train.py'), cfg, '--work-dir', str(tmp_path / 'w2'), '--resume',
                osp.join(work, 'iter_2.pth'), '--cfg-options', 'train_cfg.max_iters=3'] + opts,
@@ -113,3 +122,28 @@ def test_vgg_models_train_and_validate_through_the_tools(tgs_root, tmp_path, con
               cwd=str(tmp_path))
     assert 'Iter(train) [2/2]' in out and re.search(r'Iter\(val\).*mIoU: [0-9.]+', out)
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
+
+
+def test_change_detection_through_the_tools(levir_root, tmp_path):
+    work = str(tmp_path / 'work')
+    cfg = repo_path('configs', 'changedet_levir.py')
+    opts = [f'{loader}.dataset.data_root={levir_root}'
+            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')] + [
+        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False', 'crop_size=(64,64)',
+        'train_dataloader.dataset.pipeline.2.crop_size=(64,64)',
+        'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2']
+    out = run([repo_path('tools', 'train.py'), cfg, '--work-dir', work, '--cfg-options',
+               'train_cfg.max_iters=2'] + opts, cwd=str(tmp_path))
+    assert re.search(r'Iter\(val\).*F1: [0-9.]+.*FWIoU', out)
+    json_path = str(tmp_path / 'cd.json')
+    run([repo_path('tools', 'test.py'), cfg, osp.join(work, 'iter_2.pth'), '--work-dir', work,
+         '--json', json_path, '--crf', 'dense', '--cfg-options'] + opts, cwd=str(tmp_path))
+    m = json.load(open(json_path))
+    assert {'F1', 'Precision', 'Recall', 'IoU', 'mIoU', 'FWIoU', 'noCRF/F1'} <= set(m)
+    maps = sorted(os.listdir(osp.join(work, 'change_maps')))
+    assert maps == ['test_1.png', 'test_2.png', 'test_3.png']
+    panel = cv2.imread(osp.join(work, 'change_maps', maps[0]))
+    assert panel.shape == (64, 4 * 64 + 3 * 4, 3)  # A | B | GT | prediction

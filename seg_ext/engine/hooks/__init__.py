@@ -1,3 +1,7 @@
+from .change_map_hook import ChangeMapHook, change_map_panel
+from .crf_hook import CRFHook, class_probabilities
 from .inference_stats_hook import InferenceStatsHook
 
-__all__ = ['InferenceStatsHook']
+__all__ = [
+    'InferenceStatsHook', 'ChangeMapHook', 'change_map_panel', 'CRFHook', 'class_probabilities'
+]
