@@ -8,13 +8,13 @@
 # Environment knobs:
 #   VENV=path         where the venv lives (default .venv, git-ignored)
 #   PYTHON=python3.11 interpreter used to create it
-#   SEG_EXT_EXTRAS=test,crf   extras of seg_ext to install
+#   SEG_EXT_EXTRAS=test,crf,d2   extras of seg_ext to install (d2: Detectron2 side)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
-EXTRAS=${SEG_EXT_EXTRAS:-test,crf}
+EXTRAS=${SEG_EXT_EXTRAS:-test,crf,d2}
 STAMP="$VENV/.seg_ext-installed"
 KEY=$( (cat tools/install.sh setup.py; cat tools/install_detectron2.py 2>/dev/null || true) \
     | sha256sum | cut -c1-16)-$EXTRAS

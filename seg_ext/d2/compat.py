@@ -1,0 +1,131 @@
+"""Make detectron2 0.6 importable and usable on today's stack, without touching its files.
+
+Applied once by ``import seg_ext.d2`` (before any ``detectron2`` submodule is imported):
+
+- Pillow >= 10 removed ``Image.LINEAR`` (detectron2's ``ExtentTransform`` default argument):
+  aliased to ``Image.BILINEAR``, the same filter.
+- NumPy >= 1.24 removed ``np.int`` / ``np.float`` (detectron2's class histogram and
+  ``SemSegEvaluator`` use them): aliased to the builtins they always were.
+- The Python-only package (``pb1-detectron2``, no ``detectron2._C``): ``from detectron2 import _C``
+  gets a placeholder module, so ``detectron2.layers`` imports; calling an op that needs the C++
+  extension (rotated RoIAlign / NMS / IoU, modulated deformable conv on GPU, the fast COCOeval;
+  plain deformable conv on CPU goes through torchvision) raises
+  :class:`MissingCppOpError` naming the op. Mask R-CNN and Panoptic FPN use torchvision's ops and
+  never reach them. An official detectron2 with its ``_C`` is left alone.
+- Detectron2 0.6 builds DDP with ``device_ids=[local_rank]``, which fails for CPU models:
+  CPU models get ``device_ids=None`` (multi-process CPU training with gloo).
+- ``panopticapi`` (imported by ``COCOPanopticEvaluator``) is only on GitHub: when it is not
+  installed, :mod:`seg_ext.d2.panoptic_quality` (the same PQ computation) is made importable
+  under its name.
+"""
+import importlib.util
+import sys
+import types
+
+import numpy as np
+from PIL import Image
+
+_APPLIED = False
+
+HOW_TO_BUILD = ('build detectron2 with its C++/CUDA ops from source: python -m pip install '
+                "--no-build-isolation 'git+https://github.com/facebookresearch/detectron2.git'")
+
+
+class MissingCppOpError(NotImplementedError):
+    """A detectron2 op that needs the compiled ``detectron2._C`` extension was called."""
+
+
+class _MissingCExtension(types.ModuleType):
+    """Stands in for ``detectron2._C``: importable, but every op raises a clear error."""
+
+    # informational queries (detectron2.utils.collect_env) get answers instead of errors
+    @staticmethod
+    def get_compiler_version() -> str:
+        return 'not built (Python-only detectron2, seg_ext.d2.compat placeholder)'
+
+    @staticmethod
+    def get_cuda_version() -> str:
+        return 'not built'
+
+    @staticmethod
+    def has_cuda() -> bool:
+        return False
+
+    def __getattr__(self, name: str):
+        if name.startswith('__'):
+            raise AttributeError(name)
+        raise MissingCppOpError(
+            f'detectron2._C.{name} is not available: this detectron2 is the Python package '
+            f'without its C++ ops (installed by tools/install_detectron2.py). Rotated boxes, '
+            f'modulated deformable convolution and the fast COCOeval need them; {HOW_TO_BUILD}')
+
+
+def has_cpp_ops() -> bool:
+    """Whether detectron2's compiled extension is installed."""
+    spec = importlib.util.find_spec('detectron2')
+    if spec is None:
+        return False
+    if isinstance(sys.modules.get('detectron2._C'), _MissingCExtension):
+        return False
+    return importlib.util.find_spec('detectron2._C') is not None
+
+
+def _torch_op_guard(name: str):
+    def missing(*args, **kwargs):
+        raise MissingCppOpError(f'{name} needs the torch op detectron2::{name.split(".")[-1]} '
+                                f'from detectron2._C, which is not installed; {HOW_TO_BUILD}')
+    missing.__name__ = name.split('.')[-1]
+    return missing
+
+
+def _ddp_on_cpu() -> None:
+    """``create_ddp_model`` passes ``device_ids=[local_rank]``, which DDP refuses for a CPU
+    model; CPU models get ``device_ids=None`` (the only valid value) instead."""
+    from detectron2.engine import defaults
+    original = defaults.create_ddp_model
+    if getattr(original, '_seg_ext_cpu_aware', False):
+        return
+
+    def create_ddp_model(model, *, fp16_compression=False, **kwargs):
+        first = next(model.parameters(), None)
+        if first is not None and first.device.type == 'cpu':
+            kwargs.setdefault('device_ids', None)
+        return original(model, fp16_compression=fp16_compression, **kwargs)
+
+    create_ddp_model._seg_ext_cpu_aware = True
+    create_ddp_model.__doc__ = original.__doc__
+    defaults.create_ddp_model = create_ddp_model
+    import detectron2.engine as engine
+    engine.create_ddp_model = create_ddp_model
+
+
+def apply() -> None:
+    """Apply the compatibility fixes (idempotent)."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    if not hasattr(Image, 'LINEAR'):
+        Image.LINEAR = Image.BILINEAR
+    for alias, builtin in (('int', int), ('float', float)):
+        if alias not in np.__dict__:
+            setattr(np, alias, builtin)
+    if importlib.util.find_spec('detectron2') is not None and not has_cpp_ops():
+        import detectron2
+        stub = _MissingCExtension('detectron2._C', 'placeholder: detectron2 built without C++ ops')
+        sys.modules['detectron2._C'] = stub
+        detectron2._C = stub
+        # ops called through torch.ops.detectron2 (no module attribute to intercept)
+        from detectron2.layers import nms, rotated_boxes
+        nms.nms_rotated = _torch_op_guard('detectron2.layers.nms_rotated')
+        rotated_boxes.pairwise_iou_rotated = _torch_op_guard(
+            'detectron2.layers.pairwise_iou_rotated')
+        import detectron2.layers as layers
+        layers.nms_rotated = nms.nms_rotated
+        layers.pairwise_iou_rotated = rotated_boxes.pairwise_iou_rotated
+    if importlib.util.find_spec('detectron2') is not None:
+        _ddp_on_cpu()
+    if importlib.util.find_spec('panopticapi') is None:
+        # COCOPanopticEvaluator imports panopticapi (GitHub-only, not on the registry)
+        from .panoptic_quality import install_as_panopticapi
+        install_as_panopticapi()
+    _APPLIED = True

@@ -1,0 +1,51 @@
+import pytest
+import torch
+
+import seg_ext.d2  # noqa: F401  (applies the compat fixes)
+from seg_ext.d2.compat import MissingCppOpError, has_cpp_ops
+
+python_only = pytest.mark.skipif(has_cpp_ops(), reason='detectron2 with its C++ ops installed')
+
+
+def test_pillow_and_numpy_aliases():
+    import numpy as np
+    from PIL import Image
+    assert Image.LINEAR == Image.BILINEAR
+    assert np.int is int and np.float is float
+    from detectron2.data.transforms import ExtentTransform
+    t = ExtentTransform((0, 0, 4, 4), (8, 8))  # default interp=Image.LINEAR
+    assert t.apply_image(np.zeros((4, 4, 3), np.uint8)).shape == (8, 8, 3)
+
+
+@python_only
+def test_missing_cpp_ops_fail_clearly_only_when_called():
+    from detectron2.layers import ROIAlignRotated, nms_rotated
+    from detectron2.layers.deform_conv import DeformConv
+    # deformable conv runs on CPU through torchvision, no _C needed
+    out = DeformConv(2, 2, 3, padding=1)(torch.zeros(1, 2, 5, 5), torch.zeros(1, 18, 5, 5))
+    assert out.shape == (1, 2, 5, 5)
+    with pytest.raises(MissingCppOpError, match=r'detectron2\._C\.roi_align_rotated_forward is '
+                       r'not available.*build detectron2 with its C\+\+/CUDA ops'):
+        ROIAlignRotated((2, 2), 1.0, 0)(torch.zeros(1, 1, 4, 4), torch.zeros(1, 6))
+    with pytest.raises(MissingCppOpError, match='nms_rotated'):
+        nms_rotated(torch.zeros(1, 5), torch.zeros(1), 0.5)
+
+
+@python_only
+def test_env_report_and_plain_rcnn_ops_work():
+    from detectron2.layers import ROIAlign, batched_nms
+    from detectron2.utils.collect_env import collect_env_info
+    assert 'not built' in collect_env_info()
+    out = ROIAlign((2, 2), 1.0, 0, aligned=True)(torch.ones(1, 1, 4, 4),
+                                                  torch.tensor([[0., 0., 0., 2., 2.]]))
+    assert out.shape == (1, 1, 2, 2) and torch.allclose(out, torch.ones_like(out))
+    keep = batched_nms(torch.tensor([[0., 0., 2., 2.], [0., 0., 2., 2.1]]),
+                       torch.tensor([0.9, 0.8]), torch.tensor([0, 0]), 0.5)
+    assert keep.tolist() == [0]
+
+
+def test_cpu_ddp_wrapper_does_not_pass_device_ids():
+    from detectron2.engine import defaults
+    assert getattr(defaults.create_ddp_model, '_seg_ext_cpu_aware', False)
+    model = torch.nn.Linear(2, 2)
+    assert defaults.create_ddp_model(model) is model  # single process: unchanged

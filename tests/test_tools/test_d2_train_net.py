@@ -1,0 +1,91 @@
+"""tools/d2_train_net.py end to end on CPU: one-iteration Mask R-CNN and Panoptic FPN training
+with evaluation, --eval-only from the checkpoint, --resume, and the semantic TGS dataset."""
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+pytest.importorskip('detectron2', reason="detectron2 is not installed (extra 'd2')")
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(ROOT, 'tools', 'd2_train_net.py')
+SMALL = ['SOLVER.IMS_PER_BATCH', '2', 'DATALOADER.NUM_WORKERS', '0', 'INPUT.MIN_SIZE_TRAIN',
+         '(64,)', 'INPUT.MAX_SIZE_TRAIN', '64', 'INPUT.MIN_SIZE_TEST', '64',
+         'INPUT.MAX_SIZE_TEST', '64', 'SOLVER.WARMUP_ITERS', '1', 'SOLVER.STEPS', '()']
+
+
+def run(args, cwd):
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    proc = subprocess.run([sys.executable, TOOL] + args, cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+def shapes_opts(root, prefix, datasets):
+    opts = []
+    for name, split in datasets:
+        if prefix == 'mask_folder':
+            opts += [f'SEG_EXT.DATASETS.{name}.IMAGE_DIR', f'{root}/{split}/PNGImages',
+                     f'SEG_EXT.DATASETS.{name}.MASK_DIR', f'{root}/{split}/PedMasks']
+        else:
+            opts += [f'SEG_EXT.DATASETS.{name}.IMAGE_ROOT', f'{root}/{split}/PNGImages',
+                     f'SEG_EXT.DATASETS.{name}.PANOPTIC_ROOT', f'{root}/panoptic_{split}',
+                     f'SEG_EXT.DATASETS.{name}.PANOPTIC_JSON',
+                     f'{root}/annotations/panoptic_{split}.json',
+                     f'SEG_EXT.DATASETS.{name}.SEM_SEG_ROOT', f'{root}/panoptic_stuff_{split}',
+                     f'SEG_EXT.DATASETS.{name}.INSTANCES_JSON',
+                     f'{root}/annotations/instances_{split}.json']
+    return opts
+
+
+def test_mask_rcnn_train_eval_only_resume(shapes_root, tmp_path):
+    out = str(tmp_path / 'out')
+    cfg = osp.join(ROOT, 'configs', 'd2', 'mask_rcnn_R_18_FPN_shapes_demo.yaml')
+    data = shapes_opts(shapes_root, 'mask_folder', [('shapes_train', 'train'),
+                                                    ('shapes_val', 'val')])
+    log = run(['--config-file', cfg, 'SOLVER.MAX_ITER', '1', 'OUTPUT_DIR', out] + SMALL + data,
+              str(tmp_path))
+    assert 'Starting training from iteration 0' in log
+    assert re.search(r'copypaste: Task: segm\n.*\n.*copypaste: [0-9.]+,', log)
+    assert osp.isfile(osp.join(out, 'model_final.pth'))
+    assert osp.isfile(osp.join(out, 'inference', 'shapes_val', 'coco_instances_results.json'))
+
+    log = run(['--config-file', cfg, '--eval-only', 'MODEL.WEIGHTS',
+               osp.join(out, 'model_final.pth'), 'OUTPUT_DIR', str(tmp_path / 'eval')]
+              + SMALL + data, str(tmp_path))
+    assert 'Evaluation results for segm' in log and 'Starting training' not in log
+
+    # --resume continues from the last checkpoint of OUTPUT_DIR (iteration 1) up to MAX_ITER 2
+    log = run(['--config-file', cfg, '--resume', 'SOLVER.MAX_ITER', '2', 'OUTPUT_DIR', out]
+              + SMALL + data, str(tmp_path))
+    assert 'Starting training from iteration 1' in log
+
+
+def test_panoptic_fpn_train_and_pq(shapes_root, tmp_path):
+    out = str(tmp_path / 'out')
+    cfg = osp.join(ROOT, 'configs', 'd2', 'panoptic_fpn_R_18_shapes_demo.yaml')
+    data = shapes_opts(shapes_root, 'coco_panoptic', [('shapes_panoptic_train', 'train'),
+                                                      ('shapes_panoptic_val', 'val')])
+    log = run(['--config-file', cfg, 'SOLVER.MAX_ITER', '1', 'OUTPUT_DIR', out] + SMALL + data,
+              str(tmp_path))
+    assert 'Panoptic Evaluation Results' in log
+    assert re.search(r'copypaste: PQ,SQ,RQ,PQ_th,SQ_th,RQ_th,PQ_st,SQ_st,RQ_st\n.*copypaste: '
+                     r'[0-9.]+,', log)
+    assert re.search(r'copypaste: mIoU,fwIoU,mACC,pACC', log)  # the stuff head's scores
+    assert 'copypaste: Task: segm' in log
+
+
+def test_semantic_fpn_on_tgs_salt(tgs_root, tmp_path):
+    import shutil
+    root = str(tmp_path / 'tgs')
+    shutil.copytree(tgs_root, root)
+    cfg = osp.join(ROOT, 'configs', 'd2', 'semantic_R_18_FPN_tgs_salt_demo.yaml')
+    log = run(['--config-file', cfg, 'SOLVER.MAX_ITER', '1', 'OUTPUT_DIR', str(tmp_path / 'o'),
+               'SEG_EXT.DATASETS.tgs_salt_demo_train.ROOT', root,
+               'SEG_EXT.DATASETS.tgs_salt_demo_val.ROOT', root] + SMALL, str(tmp_path))
+    assert re.search(r'copypaste: mIoU,fwIoU,mACC,pACC\n.*copypaste: [0-9.]+,', log)
