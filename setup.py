@@ -36,7 +36,8 @@ EXTRAS_REQUIRE = {
     'mmdet': ['mmdet>=3.3.0,<3.4.0'],
     # dense-CRF exact CPU backend (imports as `pydensecrf`)
     'crf': ['pydensecrf2>=1.1'],
-    # Detectron2's runtime requirements; detectron2 itself is installed by tools/install_detectron2.py
+    # Detectron2's runtime requirements; detectron2 itself is installed by
+    # tools/install_detectron2.py
     # (or from source by the user, see README)
     'd2': [
         'fvcore>=0.1.5,<0.1.6',
@@ -53,6 +54,7 @@ EXTRAS_REQUIRE = {
         'black',
         'packaging',
         'pydot',
+        'future',
     ],
     'test': ['pytest>=7', 'pytest-timeout'],
 }
@@ -61,7 +63,8 @@ EXTRAS_REQUIRE['all'] = sorted({r for v in EXTRAS_REQUIRE.values() for r in v})
 setup(
     name='seg_ext',
     version=_version(),
-    description='Segmentation plugin for mmsegmentation and Detectron2: TGS Salt, change detection, '
+    description='Segmentation plugin for mmsegmentation and Detectron2: TGS Salt, change '
+    'detection, '
     'U-Net/SegNet/FCN-8s, FWIoU/MPA/TGS metrics, dense CRF, Mask R-CNN/Panoptic FPN on own data',
     long_description=open(osp.join(osp.dirname(__file__), 'README.md')).read()
     if osp.exists(osp.join(osp.dirname(__file__), 'README.md')) else '',

@@ -1,3 +1,0 @@
-import pytest
-
-pytest.importorskip('detectron2', reason="detectron2 is not installed (extra 'd2')")
