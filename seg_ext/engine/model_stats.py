@@ -1,6 +1,6 @@
 """Model size, FLOPs and inference throughput, measured the same way for every config."""
 import time
-from typing import Dict, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 from mmengine.analysis import get_model_complexity_info
@@ -32,11 +32,20 @@ def complexity(model: torch.nn.Module, input_shape: Tuple[int, int, int]) -> Dic
     return dict(params=float(out['params']), flops=float(out['flops']))
 
 
-def _samples(n: int, shape: Sequence[int], ori_shape: Sequence[int]):
+def predict_batch(batch_size: int, input_shape: Sequence[int], ori_shape: Sequence[int] = None,
+                  device='cpu') -> Tuple[torch.Tensor, List[SegDataSample]]:
+    """Random inputs ``(batch_size, *input_shape)`` and the data samples ``model.predict`` needs.
+
+    ``ori_shape`` (default: the input size) is the size the predictions are cropped back to: the
+    padding to the input size is recorded as ``img_padding_size``, as ``ReflectPad`` does.
+    """
+    shape = tuple(input_shape[1:])
+    ori_shape = tuple(ori_shape or shape)
     pad = [0, shape[1] - ori_shape[1], 0, shape[0] - ori_shape[0]]
-    return [SegDataSample(metainfo=dict(img_shape=tuple(shape), pad_shape=tuple(shape),
-                                        ori_shape=tuple(ori_shape), img_padding_size=pad))
-            for _ in range(n)]
+    samples = [SegDataSample(metainfo=dict(img_shape=shape, pad_shape=shape, ori_shape=ori_shape,
+                                           img_padding_size=pad))
+               for _ in range(batch_size)]
+    return torch.rand(batch_size, *input_shape, device=device), samples
 
 
 def inference_throughput(model: torch.nn.Module, input_shape: Tuple[int, int, int],
@@ -48,9 +57,7 @@ def inference_throughput(model: torch.nn.Module, input_shape: Tuple[int, int, in
     predictions are cropped back to. Returns ``img_per_s`` and ``ms_per_img`` (median batch).
     """
     device = next(model.parameters()).device
-    ori_shape = tuple(ori_shape or input_shape[1:])
-    x = torch.rand(batch_size, *input_shape, device=device)
-    samples = _samples(batch_size, input_shape[1:], ori_shape)
+    x, samples = predict_batch(batch_size, input_shape, ori_shape, device)
     times = []
     with torch.no_grad():
         for i in range(warmup + iters):

@@ -1,0 +1,215 @@
+"""Timing helpers of seg_ext.engine.benchmarking, and tools/analysis_tools/benchmark.py's CLI."""
+import importlib.util
+import json
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+
+from seg_ext.engine import benchmarking as bm
+
+from conftest import repo_path
+
+
+class FakeClock:
+    """A clock that only moves when a candidate says how long it took."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_tool', repo_path('tools', 'analysis_tools', 'benchmark.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_interleaved_timing_rotates_order_skips_warmup_and_takes_medians():
+    clock = FakeClock()
+    calls, rounds = [], []
+    # per-iteration cost of A by round: 2, 2, 8 (one disturbed round); B always 1
+    cost_a = iter([0.5, 2.0, 2.0, 8.0])  # the first value is the warm-up
+
+    def a(n):
+        calls.append(('a', n))
+        clock.now += next(cost_a) * n
+
+    def b(n):
+        calls.append(('b', n))
+        clock.now += 1.0 * n
+
+    stats = bm.interleaved_timing(dict(a=a, b=b), repeat=3, iters=4, warmup=2, clock=clock,
+                                  on_round=lambda r, t: rounds.append((r, t)))
+    # warm-up once each with `warmup` iterations, then A B / B A / A B with `iters`
+    assert calls == [('a', 2), ('b', 2), ('a', 4), ('b', 4), ('b', 4), ('a', 4), ('a', 4),
+                     ('b', 4)]
+    assert set(stats) == {'a', 'b'}
+    assert set(stats['a']) == {'median_s', 'mean_s', 'min_s', 'max_s', 'n', 'times_s'}
+    assert stats['a']['times_s'] == [2.0, 2.0, 8.0]  # warm-up not recorded, per iteration
+    assert stats['a']['median_s'] == 2.0 and stats['a']['mean_s'] == 4.0
+    assert stats['b']['median_s'] == 1.0 and stats['b']['n'] == 3
+    assert bm.ratio_of_medians(stats, 'a', 'b') == 2.0
+    assert [r for r, _ in rounds] == [0, 1, 2] and rounds[2][1] == dict(a=8.0, b=1.0)
+
+
+def test_self_timed_candidate_and_paired_ratio():
+    clock = FakeClock()
+
+    def loop(n):  # spends 10 s of set-up but reports only its iterations
+        clock.now += 10.0 + 0.5 * n
+        return 0.5 * n
+
+    def plain(n):
+        clock.now += 0.25 * n
+
+    stats = bm.interleaved_timing(dict(loop=loop, plain=plain), repeat=2, iters=2, warmup=0,
+                                  clock=clock)
+    assert stats['loop']['times_s'] == [0.5, 0.5]
+    assert bm.ratio_of_medians(stats, 'loop', 'plain') == 2.0
+    # paired ratio = median of per-round ratios, ratio of medians need not equal it
+    stats = dict(a=dict(times_s=[2.0, 4.0, 6.0], median_s=4.0),
+                 b=dict(times_s=[1.0, 1.0, 2.0], median_s=1.0))
+    assert bm.paired_ratio(stats, 'a', 'b') == 3.0
+    assert bm.ratio_of_medians(stats, 'a', 'b') == 4.0
+
+
+def test_timing_rejects_bad_arguments():
+    with pytest.raises(ValueError):
+        bm.interleaved_timing(dict(a=lambda n: None), repeat=0)
+    with pytest.raises(ValueError):
+        bm.summarize([])
+    with pytest.raises(ValueError):
+        bm.flops_per_second(1.0, 0.0)
+
+
+def test_flop_counts():
+    assert bm.matmul_flops(2048, 2048, 2048) == 2 * 2048**3
+    assert bm.matmul_flops(2, 3, 4) == 48
+    # 1 GMAC forward per image, batch 16: 16 * 3 passes * 2 FLOPs per MAC
+    assert bm.train_step_flops(1e9, batch_size=16) == 96e9
+    assert bm.train_step_flops(10, backward_factor=1.0) == 40
+    assert bm.flops_per_second(96e9, 2.0) == 48e9
+    # 3x3 conv 2 -> 3 channels on 4x5: 60 outputs x 18 multiply-adds x 2
+    assert bm.conv_flops(1, 2, 3, 4, 5) == 2160
+    assert bm.conv_flops(2, 2, 3, 4, 5, kernel=1) == 480
+
+
+def test_conv_benchmark_fn_runs():
+    stats = bm.interleaved_timing(dict(conv=bm.conv_benchmark_fn(1, 4, 8)), repeat=1, iters=1)
+    assert stats['conv']['n'] == 1 and stats['conv']['median_s'] > 0
+
+
+def test_matmul_benchmark_fn_computes_the_product():
+    fn = bm.matmul_benchmark_fn(8)
+    stats = bm.interleaved_timing(dict(mm=fn), repeat=2, iters=3, warmup=1)
+    assert stats['mm']['median_s'] > 0
+    assert bm.flops_per_second(bm.matmul_flops(8, 8, 8), stats['mm']['median_s']) > 0
+
+
+def test_machine_info_and_cpu_model(tmp_path, monkeypatch):
+    monkeypatch.setenv('OMP_WAIT_POLICY', 'PASSIVE')
+    cpuinfo = tmp_path / 'cpuinfo'
+    cpuinfo.write_text('processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t: fpu\n')
+    assert bm.cpu_model(str(cpuinfo)) == 'Test CPU 9000'
+    info = bm.machine_info('cpu')
+    assert info['torch_threads'] == torch.get_num_threads() and info['device'] == 'cpu'
+    assert info['cores'] >= info['cores_available'] >= 1
+    assert info['env']['OMP_WAIT_POLICY'] == 'PASSIVE'  # settings that change timings
+
+
+def test_peak_rss_is_resettable_and_sees_an_allocation():
+    """Run in a fresh interpreter: inside the test process the allocator's state (arenas other
+    tests left behind) makes the RSS deltas unreliable."""
+    import subprocess
+    import sys
+    code = (
+        'import numpy as np, seg_ext.engine.benchmarking as bm\n'
+        'if not bm.reset_peak_rss():\n    print("SKIP"); raise SystemExit\n'
+        'before = bm.peak_rss_mb()\n'
+        'block = np.ones(200 * 2**20, dtype=np.uint8)\n'
+        'peak = bm.peak_rss_mb()\n'
+        'del block\n'
+        'print(peak - before, bm.reset_peak_rss(), peak - bm.peak_rss_mb())\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         timeout=120, cwd=osp.dirname(osp.dirname(osp.dirname(
+                             osp.abspath(__file__))))).stdout.split()
+    if out == ['SKIP']:
+        pytest.skip('/proc/self/clear_refs not writable')
+    grew, reset, dropped = float(out[0]), out[1] == 'True', float(out[2])
+    assert grew > 150  # the 200 MiB block was seen
+    assert reset and dropped > 100  # after the reset the peak is the current RSS again
+
+
+def test_cpu_accounting_of_other_processes(tmp_path):
+    stat = tmp_path / 'stat'
+    # user nice system idle iowait irq softirq steal guest guest_nice, in ticks
+    stat.write_text('cpu  100 0 50 800 10 0 0 5 0 0\ncpu0 50 0 25 400 5 0 0 2 0 0\n')
+    hz = os.sysconf('SC_CLK_TCK')
+    now = bm.cpu_seconds(str(stat))
+    assert now['busy'] == pytest.approx(150 / hz) and now['steal'] == pytest.approx(5 / hz)
+    assert now['own'] >= 0
+    # 10 CPU-s busy in 2 s on 2 CPUs, 6 of them ours: others used 4 / (2 * 2)
+    load = bm.other_load(dict(busy=10.0, own=2.0, steal=1.0), dict(busy=20.0, own=8.0, steal=1.4),
+                         wall_s=2.0, cpus=2)
+    assert load == pytest.approx(dict(other_processes=1.0, steal=0.1))
+    assert bm.other_load(None, now, 1.0) is None
+
+
+def _miou(samples) -> float:
+    """mIoU (%) by hand: summed pixel counts, IoU of each class present, mean."""
+    cm = np.zeros((2, 2))
+    for s in samples:
+        gt = s['gt_sem_seg']['data'].numpy().ravel()
+        pred = s['pred_sem_seg']['data'].numpy().ravel()
+        np.add.at(cm, (gt, pred), 1)
+    tp = np.diag(cm)
+    iou = tp / (cm.sum(0) + cm.sum(1) - tp)
+    return float(np.round(np.nanmean(iou) * 100, 2))
+
+
+def test_cli_metric_writes_json_and_both_metrics_agree(tmp_path, capsys):
+    tool = load_tool()
+    out_dir = str(tmp_path / 'bench')
+    tool.main(['metric', '--num-images', '24', '--size', '33', '--batch-size', '5',
+               '--repeat', '2', '--out-dir', out_dir])
+    printed = capsys.readouterr().out
+    assert '| SegMetric |' in printed and '| IoUMetric |' in printed
+    assert '[metric] round 2:' in printed  # progress per round
+    result = json.load(open(osp.join(out_dir, 'metric.json')))
+    assert {'stats', 'values', 'ratio', 'paired_ratio', 'machine', 'command', 'table'} <= \
+        set(result)
+    for name in ('SegMetric', 'IoUMetric'):
+        assert result['stats'][name]['n'] == 2 and result['stats'][name]['median_s'] > 0
+    assert result['ratio'] == pytest.approx(result['stats']['SegMetric']['median_s']
+                                            / result['stats']['IoUMetric']['median_s'])
+    expected = _miou(tool.synthetic_predictions(24, 33))
+    assert 0 < expected < 100
+    assert result['values']['SegMetric']['mIoU'] == expected
+    assert result['values']['IoUMetric']['mIoU'] == pytest.approx(expected, abs=1e-4)
+    assert {'FWIoU', 'TGS'} <= set(result['values']['SegMetric'])
+    assert result['machine']['torch_threads'] == torch.get_num_threads()
+    assert set(result['other_load']) == {'other_processes', 'steal'}
+
+
+@pytest.mark.slow
+def test_cli_train_and_ceiling_tiny(tmp_path):
+    tool = load_tool()
+    out_dir = str(tmp_path / 'bench')
+    common = ['--batch-size', '2', '--repeat', '1', '--iters', '1', '--out-dir', out_dir]
+    tool.main(['train', '--warmup', '1', '--num-batches', '1'] + common)
+    result = json.load(open(osp.join(out_dir, 'train.json')))
+    assert set(result['stats']) == {'plain', 'train_step', 'runner_loop'}
+    assert result['ratio_runner_over_plain'] == pytest.approx(
+        result['stats']['runner_loop']['median_s'] / result['stats']['plain']['median_s'])
+    tool.main(['ceiling', '--matmul-size', '256'] + common)
+    result = json.load(open(osp.join(out_dir, 'ceiling.json')))
+    assert 0 < result['fraction_of_matmul'] < 10
+    assert set(result['stats']) == {'matmul', 'conv3x3', 'train_step', 'train_step_channels_last'}
+    assert result['train_step_flops'] == pytest.approx(6 * 2 * result['forward_macs_per_image'])
