@@ -81,6 +81,7 @@ def progress(tag: str) -> Callable[[int, Dict[str, float]], None]:
 
 
 def print_table(head: List[str], rows: List[List[Any]]) -> str:
+    """Print a Markdown table and return its text (stored in the JSON)."""
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     lines += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]
     text = '\n'.join(lines)
@@ -229,6 +230,7 @@ def build_runner(config: str, work_dir: str, batch_size: int) -> Runner:
 
 
 def bench_train(args: argparse.Namespace) -> Dict[str, Any]:
+    """``train``: plain loop vs ``model.train_step`` vs ``runner.train()``, interleaved."""
     with tempfile.TemporaryDirectory(prefix='seg_ext_bench_') as tmp:
         return _bench_train(args, tmp)
 
@@ -308,12 +310,14 @@ def model_spec_cfg(spec: Dict[str, Any]) -> Config:
 
 
 def build_spec_model(spec: Dict[str, Any], device: str) -> nn.Module:
+    """The eval-mode model of ``spec`` (see :func:`model_spec_cfg`) on ``device``."""
     cfg = model_spec_cfg(spec)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     return build_eval_model(cfg, device)
 
 
 def predictor(model: nn.Module, spec: Dict[str, Any], device: str) -> Callable[[int], None]:
+    """A ``fn(iters)`` calling ``model.predict`` on one random batch of ``spec``'s shape."""
     x, samples = predict_batch(spec['batch_size'], spec['shape'], spec['ori_shape'], device)
 
     def run(iters: int) -> None:
@@ -359,6 +363,7 @@ def probe_in_subprocess(spec: Dict[str, Any], args: argparse.Namespace) -> Dict[
 
 
 def bench_inference(args: argparse.Namespace) -> Dict[str, Any]:
+    """``inference``: img/s (interleaved per input size) and peak memory vs mmseg's U-Net."""
     result: Dict[str, Any] = dict(groups={})
     rows = []
     for group, geo, configs in INFERENCE_GROUPS:
@@ -386,7 +391,7 @@ def bench_inference(args: argparse.Namespace) -> Dict[str, Any]:
             img_per_s = batch / stats[name]['median_s']
             stats[name].update(spec=spec, img_per_s=img_per_s, memory=mem,
                                macs_per_image=macs[name],
-                               flops_per_s=bm.flops_per_second(2 * macs[name] * img_per_s, 1.0))
+                               flops_per_s=2 * macs[name] * img_per_s)  # 2 FLOPs per MAC
         ref = stats['mmseg unet-s5-d16']
         for name in specs:
             s = stats[name]
@@ -428,6 +433,7 @@ def synthetic_predictions(num: int, size: int, seed: int = 0) -> List[dict]:
 
 
 def bench_metric(args: argparse.Namespace) -> Dict[str, Any]:
+    """``metric``: ``SegMetric`` vs ``IoUMetric``, ``process()`` + ``compute_metrics()``."""
     samples = synthetic_predictions(args.num_images, args.size)
     batches = [samples[i:i + args.batch_size] for i in range(0, len(samples), args.batch_size)]
     # both metrics log a per-class table; keep it off the console (it is formatted either way)
@@ -470,6 +476,7 @@ def bench_metric(args: argparse.Namespace) -> Dict[str, Any]:
 
 # ---------------------------------------------------------------------------------- ceiling ---
 def bench_ceiling(args: argparse.Namespace) -> Dict[str, Any]:
+    """``ceiling``: the U-Net train step's FLOP/s against ``torch.mm`` and a 3×3 conv."""
     cfg = Config.fromfile(osp.join(ROOT, UNET_CONFIG))
     init_default_scope('mmseg')
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(args.device)
