@@ -117,10 +117,7 @@ def build_lattice(features: Tensor, batch_index: Tensor = None) -> Lattice:
     gen = torch.Generator().manual_seed(_HASH_SEED)
     mult = (torch.randint(1, 2**62, (keys.shape[1], ), generator=gen) * 2 + 1).to(dev)
     flat = (keys * mult).sum(-1)
-    sorted_codes, perm = torch.sort(flat)
-    is_new = torch.ones_like(sorted_codes, dtype=torch.bool)
-    is_new[1:] = sorted_codes[1:] != sorted_codes[:-1]
-    group = torch.cumsum(is_new, 0) - 1
+    sorted_codes, perm, is_new, group = _sorted_groups(flat)
     uniq = sorted_codes[is_new]
     m = uniq.numel()
     inverse = torch.empty_like(group)
@@ -142,11 +139,28 @@ def build_lattice(features: Tensor, batch_index: Tensor = None) -> Lattice:
             nb = torch.cat([nb, ukeys[:, d:]], dim=1)
             neighbors[axis, side] = _lookup(uniq, (nb * mult).sum(-1))
     k = d + 1
-    crow = torch.zeros(m + 2, dtype=torch.long, device=dev)
-    crow[1:m + 1] = torch.cumsum(torch.bincount(group, minlength=m), 0)
-    crow[m + 1] = crow[m]
-    splat = csr(crow, perm // k, weights.reshape(-1)[perm], (m + 1, n))
+    splat = csr(_splat_crow(torch.bincount(group, minlength=m)), perm // k,
+                weights.reshape(-1)[perm], (m + 1, n))
     return _finish(offsets, weights, neighbors, m, d, splat)
+
+
+def _sorted_groups(codes: Tensor):
+    """Sort ``codes`` and label runs of equal values: (sorted codes, permutation, first-of-run
+    mask, run index of each sorted entry)."""
+    sorted_codes, perm = torch.sort(codes)
+    is_new = torch.ones_like(sorted_codes, dtype=torch.bool)
+    is_new[1:] = sorted_codes[1:] != sorted_codes[:-1]
+    return sorted_codes, perm, is_new, torch.cumsum(is_new, 0) - 1
+
+
+def _splat_crow(row_nnz: Tensor) -> Tensor:
+    """CSR row pointers of the splat matrix: one row per lattice point (entries ``row_nnz``)
+    plus the empty boundary row ``m`` that blur reads as zero."""
+    m = row_nnz.numel()
+    crow = torch.zeros(m + 2, dtype=torch.long, device=row_nnz.device)
+    crow[1:m + 1] = torch.cumsum(row_nnz, 0)
+    crow[m + 1] = crow[m]
+    return crow
 
 
 def csr(crow: Tensor, col: Tensor, val: Tensor, size: tuple) -> Tensor:
@@ -196,10 +210,7 @@ def _build_from_simplices(simplex, rem0: Tensor, rank: Tensor, weights: Tensor, 
     codes, strides, extra_stride = simplex
     n, k = rem0.shape[0], d + 1
     dev = rem0.device
-    sorted_s, perm_s = torch.sort(codes)
-    new_s = torch.ones_like(sorted_s, dtype=torch.bool)
-    new_s[1:] = sorted_s[1:] != sorted_s[:-1]
-    sid_sorted = torch.cumsum(new_s, 0) - 1
+    _, perm_s, new_s, sid_sorted = _sorted_groups(codes)
     num_s = int(sid_sorted[-1]) + 1
     start_s = torch.nonzero(new_s).squeeze(1)                       # in perm_s order
     count_s = torch.diff(start_s, append=torch.tensor([n], device=dev))
@@ -210,10 +221,7 @@ def _build_from_simplices(simplex, rem0: Tensor, rank: Tensor, weights: Tensor, 
                            None if extra is None else extra[rep], extra_stride)  # (S, d+1)
 
     flat = vcodes.reshape(-1)
-    sorted_v, perm_v = torch.sort(flat)
-    new_v = torch.ones_like(sorted_v, dtype=torch.bool)
-    new_v[1:] = sorted_v[1:] != sorted_v[:-1]
-    vid_sorted = torch.cumsum(new_v, 0) - 1
+    sorted_v, perm_v, new_v, vid_sorted = _sorted_groups(flat)
     uniq = sorted_v[new_v]
     m = uniq.numel()
     slot_vertex = torch.empty_like(vid_sorted)
@@ -228,11 +236,8 @@ def _build_from_simplices(simplex, rem0: Tensor, rank: Tensor, weights: Tensor, 
     within = torch.arange(total, device=dev) - torch.repeat_interleave(ends - lengths, lengths)
     points = perm_s[torch.repeat_interleave(start_s[slot_s], lengths) + within]
     vals = weights[points, torch.repeat_interleave(slot_r, lengths)]
-    crow = torch.zeros(m + 2, dtype=torch.long, device=dev)
-    crow[1:m + 1] = torch.cumsum(torch.bincount(vid_sorted, weights=lengths.double(),
-                                                minlength=m).long(), 0)
-    crow[m + 1] = crow[m]
-    splat = csr(crow, points, vals, (m + 1, n))
+    row_nnz = torch.bincount(vid_sorted, weights=lengths.double(), minlength=m).long()
+    splat = csr(_splat_crow(row_nnz), points, vals, (m + 1, n))
 
     neighbors = torch.empty(d + 1, 2, m, dtype=torch.long, device=dev)
     total_stride = strides.sum()
