@@ -1,6 +1,6 @@
 """``ChangeMetric``: precision/recall/F1/IoU of the change class on top of ``SegMetric``."""
 from collections import OrderedDict
-from typing import Dict, List
+from typing import Dict
 
 import numpy as np
 from mmseg.registry import METRICS
@@ -36,11 +36,6 @@ class ChangeMetric(SegMetric):
         super().__init__(**kwargs)
         self.change_class = change_class
 
-    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        metrics = super().compute_metrics(results)
-        if self.format_only:
-            return metrics
-        change = change_scores(self._total_confusion(results), self.change_class)
-        out = OrderedDict((k, float(np.round(v * 100, 2))) for k, v in change.items())
-        out.update(metrics)
-        return out
+    def _leading_metrics(self, cm: np.ndarray) -> Dict[str, float]:
+        change = change_scores(cm, self.change_class)
+        return OrderedDict((k, float(np.round(v * 100, 2))) for k, v in change.items())

@@ -1,7 +1,7 @@
 """``SegMetric``: mmseg's ``IoUMetric`` plus FWIoU, MPA and the TGS score, in one pass."""
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import MMLogger, print_log
@@ -98,7 +98,8 @@ class SegMetric(IoUMetric):
             return OrderedDict()
         classes = list(self.dataset_meta['classes'])
         n = len(classes)
-        cm = self._total_confusion(results)
+        idx, count = self._stack(results)
+        cm = np.bincount(idx, weights=count, minlength=n * n).reshape(n, n)
         scores = seg_scores(cm, beta=self.beta)
 
         def fmt(x: float) -> float:
@@ -106,13 +107,14 @@ class SegMetric(IoUMetric):
                 x = self.nan_to_num
             return float(np.round(x * 100, 2))
 
-        metrics = OrderedDict(aAcc=fmt(scores['aAcc']), FWIoU=fmt(scores['FWIoU']))
+        metrics = OrderedDict(self._leading_metrics(cm))
+        metrics.update(aAcc=fmt(scores['aAcc']), FWIoU=fmt(scores['FWIoU']))
         for m in self.metrics:
             for key in _SUMMARY[m]:
                 metrics[key] = fmt(scores[key])
         metrics['mAcc'] = fmt(scores['mAcc'])
         if self.tgs_score:
-            metrics['TGS'] = fmt(self._tgs(results, n))
+            metrics['TGS'] = fmt(self._tgs(results, idx, count, n))
 
         columns = [c for m in self.metrics for c in _PER_CLASS[m]]
         if 'Acc' not in columns:
@@ -126,20 +128,20 @@ class SegMetric(IoUMetric):
         print_log('\n' + table.get_string(), logger=logger)
         return metrics
 
-    def _total_confusion(self, results: List[dict]) -> np.ndarray:
-        """Sum of the per-image sparse confusion matrices (rows = ground truth)."""
+    def _stack(self, results: List[dict]) -> Tuple[np.ndarray, np.ndarray]:
+        """All images' sparse confusion entries (``gt * C + pred`` and pixel counts), in order."""
         if not results:
             raise ValueError(f'{type(self).__name__} got no samples to evaluate (is the dataset '
                              'empty?)')
-        n = len(self.dataset_meta['classes'])
-        idx = np.concatenate([r['idx'] for r in results])
-        count = np.concatenate([r['count'] for r in results])
-        return np.bincount(idx, weights=count, minlength=n * n).reshape(n, n)
+        return (np.concatenate([r['idx'] for r in results]),
+                np.concatenate([r['count'] for r in results]))
 
-    def _tgs(self, results: List[dict], n: int) -> float:
+    def _leading_metrics(self, cm: np.ndarray) -> Dict[str, float]:
+        """Scores a subclass reports first, from the dataset's confusion matrix (none here)."""
+        return {}
+
+    def _tgs(self, results: List[dict], idx: np.ndarray, count: np.ndarray, n: int) -> float:
         """TGS score from the per-image sparse matrices: foreground TP, GT and predicted areas."""
-        idx = np.concatenate([r['idx'] for r in results])
-        count = np.concatenate([r['count'] for r in results])
         image = np.repeat(np.arange(len(results)), [len(r['idx']) for r in results])
         gt_is_fg = idx // n == self.fg_class
         pred_is_fg = idx % n == self.fg_class
