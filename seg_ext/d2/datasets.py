@@ -26,6 +26,7 @@ from detectron2.structures import BoxMode
 from ..datasets.coco_export import list_images, read_label_map
 from ..datasets.coco_formats import encode_rle, instances_from_mask, mask_to_polygons
 from ..utils.errors import DataError, MissingDataError
+from ..utils.image_io import read_image
 
 
 def _register(name: str, loader: Callable[[], List[dict]], **metadata) -> None:
@@ -56,14 +57,11 @@ def load_mask_folder(image_dir: str, mask_dir: str, num_classes: int = 1,
         mask_path = osp.join(mask_dir, stem + mask_suffix + '.png')
         if not osp.isfile(mask_path):
             raise MissingDataError(mask_path, f'mask of image {name} not found')
-        header = cv2.imread(img_path, cv2.IMREAD_UNCHANGED)
-        if header is None:
-            raise DataError(img_path, 'cannot decode the image (truncated or not an image)')
+        h, w = read_image(img_path).shape[:2]
         try:
             mask = read_label_map(mask_path)
         except ValueError as e:
             raise DataError(mask_path, str(e).split(': ', 1)[-1]) from None
-        h, w = header.shape[:2]
         if mask.shape[:2] != (h, w):
             raise DataError(mask_path, f'mask is {mask.shape[1]}x{mask.shape[0]} but the image '
                             f'is {w}x{h}')
@@ -168,13 +166,10 @@ def load_tgs_salt(root: str, split_file: str = '', cache_dir: Optional[str] = No
     records = []
     for i, info in enumerate(ds.data_list):
         label_path = osp.join(cache_dir, info['sample_id'] + '.png')
+        h, w = read_image(info['img_path']).shape[:2]
         if not osp.isfile(label_path):
-            img = cv2.imread(info['img_path'], cv2.IMREAD_UNCHANGED)
-            if img is None:
-                raise DataError(info['img_path'], 'cannot decode the image')
-            out = loader(dict(info, img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2]))
+            out = loader(dict(info, img_shape=(h, w), ori_shape=(h, w)))
             cv2.imwrite(label_path, out['gt_seg_map'].astype(np.uint8))
-        h, w = cv2.imread(info['img_path'], cv2.IMREAD_UNCHANGED).shape[:2]
         records.append(dict(file_name=info['img_path'], sem_seg_file_name=label_path,
                             image_id=i, height=h, width=w))
     return records

@@ -10,6 +10,7 @@ from typing import List, Sequence
 import cv2
 import numpy as np
 
+from ..utils.image_io import read_image
 from .coco_formats import (
     encode_rle,
     id2rgb,
@@ -43,10 +44,7 @@ def read_label_map(path: str) -> np.ndarray:
 
 
 def _image_size(path: str) -> tuple:
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise ValueError(f'{path}: cannot decode the image (truncated or not an image)')
-    return img.shape[:2]
+    return read_image(path).shape[:2]
 
 
 def export_coco_instances(root: str, split: str, image_dir: str, mask_dir: str,
