@@ -86,3 +86,38 @@ def shapes_root(tmp_path_factory) -> str:
     root = str(tmp_path_factory.mktemp('shapes'))
     write_shapes_dataset(root, dict(train=6, val=3), seed=3, size=64)
     return root
+
+
+@pytest.fixture(scope='session')
+def slurm_cluster() -> str:
+    """A real single-node Slurm cluster (munge + slurmctld + slurmd on localhost, Debian's
+    slurm-wlm) started by ``tests/harness/slurm_localhost.sh``; yields the partition name.
+
+    The harness installs the packages and starts the daemons, which needs root; the tests using
+    this fixture skip, saying why, only where the daemons cannot be started. Daemons this fixture
+    started are stopped at the end of the session.
+    """
+    import shutil
+    import subprocess
+
+    script = repo_path('tests', 'harness', 'slurm_localhost.sh')
+    if os.geteuid() != 0:
+        pytest.skip('the Slurm harness installs and starts munged/slurmctld/slurmd, which needs '
+                    'root')
+    if shutil.which('apt-get') is None and shutil.which('slurmd') is None:
+        pytest.skip('no slurmd and no apt-get to install Debian\'s slurm-wlm')
+    env = dict(os.environ, SLURM_CI_GPUS='2')
+    running = subprocess.run(['bash', script, 'status'], capture_output=True, text=True,
+                             env=env).stdout
+    was_running = 'slurmctld: running' in running and 'slurmd: running' in running
+    try:
+        proc = subprocess.run(['bash', script, 'start'], capture_output=True, text=True, env=env,
+                              timeout=600)
+    except subprocess.TimeoutExpired:
+        pytest.skip('the Slurm daemons did not start within 10 minutes')
+    if proc.returncode != 0:
+        pytest.skip(f'the Slurm daemons cannot start here (slurm_localhost.sh start exit '
+                    f'{proc.returncode}): {proc.stderr[-1500:]}')
+    yield 'debug'
+    if not was_running:
+        subprocess.run(['bash', script, 'stop'], capture_output=True, env=env, timeout=120)

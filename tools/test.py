@@ -11,7 +11,7 @@ from mmseg.registry import RUNNERS
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 import seg_ext  # noqa: E402,F401  (registers modules even if the config has no custom_imports)
-from seg_ext.engine import cli  # noqa: E402
+from seg_ext.engine import cli, distributed  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -49,11 +49,10 @@ def main() -> None:
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'{args.checkpoint}: checkpoint file not found')
     cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cli.resolve_work_dir(cfg, args.work_dir, args.config)
-    cli.select_dist_backend(cfg)
+    distributed.setup_distributed(cfg, args.launcher)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cli.enable_visualization(cfg, args.show, args.show_dir, args.wait_time)

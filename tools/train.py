@@ -9,7 +9,7 @@ from mmseg.registry import RUNNERS
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 import seg_ext  # noqa: E402,F401  (registers modules even if the config has no custom_imports)
-from seg_ext.engine import cli  # noqa: E402
+from seg_ext.engine import cli, distributed  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -37,11 +37,10 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cli.resolve_work_dir(cfg, args.work_dir, args.config)
-    cli.select_dist_backend(cfg)
+    distributed.setup_distributed(cfg, args.launcher)
     if args.amp:
         cli.enable_amp(cfg)
     cli.configure_resume(cfg, args.resume)

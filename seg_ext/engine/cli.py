@@ -19,14 +19,6 @@ def resolve_work_dir(cfg: Config, work_dir: Optional[str], config_path: str) -> 
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
 
 
-def select_dist_backend(cfg: Config) -> None:
-    """Use gloo when no GPU is visible (mmseg's runtime asks for nccl, which needs CUDA)."""
-    if not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        if cfg.env_cfg.dist_cfg.get('backend', 'nccl') == 'nccl':
-            cfg.env_cfg.dist_cfg['backend'] = 'gloo'
-
-
 def enable_amp(cfg: Config) -> None:
     """Switch the optimizer wrapper to mixed precision: fp16 + loss scaling on CUDA, bf16 on CPU."""
     current = cfg.optim_wrapper.get('type', 'OptimWrapper')

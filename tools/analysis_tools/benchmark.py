@@ -220,7 +220,6 @@ def build_runner(config: str, work_dir: str, batch_size: int) -> Runner:
     cfg = Config.fromfile(osp.join(ROOT, config))
     cfg.launcher = 'none'
     cli.resolve_work_dir(cfg, work_dir, config)
-    cli.select_dist_backend(cfg)
     for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg',
                 'test_evaluator'):
         cfg[key] = None

@@ -38,4 +38,5 @@ class ChangeMetric(SegMetric):
 
     def _leading_metrics(self, cm: np.ndarray) -> Dict[str, float]:
         change = change_scores(cm, self.change_class)
-        return OrderedDict((k, float(np.round(v * 100, 2))) for k, v in change.items())
+        return OrderedDict((k, float(v * 100) if self.decimals is None else
+                            float(np.round(v * 100, self.decimals))) for k, v in change.items())

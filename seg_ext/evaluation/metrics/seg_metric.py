@@ -1,7 +1,7 @@
 """``SegMetric``: mmseg's ``IoUMetric`` plus FWIoU, MPA and the TGS score, in one pass."""
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import MMLogger, print_log
@@ -43,15 +43,19 @@ class SegMetric(IoUMetric):
         iou_thresholds: IoU thresholds of the TGS score (default 0.50:0.05:0.95).
         pred_key: the data-sample field holding the prediction (``'pred_sem_seg_raw'`` scores the
             prediction before ``CRFHook``'s refinement; use with a ``prefix``).
+        decimals: decimals of the reported percentages (mmseg's 2); ``None`` keeps full precision
+            (e.g. to compare a distributed run with a single-process one).
         **kwargs: ``IoUMetric`` arguments (``ignore_index``, ``iou_metrics``, ``nan_to_num``,
             ``beta``, ``collect_device``, ``output_dir``, ``format_only``, ``prefix``).
     """
 
     def __init__(self, tgs_score: bool = False, fg_class: int = 1,
                  iou_thresholds: Sequence[float] = tuple(IOU_THRESHOLDS),
-                 pred_key: str = 'pred_sem_seg', **kwargs) -> None:
+                 pred_key: str = 'pred_sem_seg', decimals: Optional[int] = 2,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.pred_key = pred_key
+        self.decimals = decimals
         unknown = set(self.metrics) - set(_SUMMARY)
         if unknown:
             raise KeyError(f'iou_metrics {sorted(unknown)} not supported; use {sorted(_SUMMARY)}')
@@ -105,7 +109,8 @@ class SegMetric(IoUMetric):
         def fmt(x: float) -> float:
             if self.nan_to_num is not None and not np.isfinite(x):
                 x = self.nan_to_num
-            return float(np.round(x * 100, 2))
+            x = float(x * 100)
+            return x if self.decimals is None else float(np.round(x, self.decimals))
 
         metrics = OrderedDict(self._leading_metrics(cm))
         metrics.update(aAcc=fmt(scores['aAcc']), FWIoU=fmt(scores['FWIoU']))
