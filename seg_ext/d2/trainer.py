@@ -68,6 +68,8 @@ def _cpu_worker(local_rank: int, main_func: Callable, world_size: int, per_machi
         if i == machine_rank:
             comm._LOCAL_PROCESS_GROUP = group
     comm.synchronize()
+    print(f'[rank {rank}/{world_size}] detectron2 worker, gloo backend on CPU, machine '
+          f'{machine_rank}, local rank {local_rank}, dist-url {dist_url}', flush=True)
     main_func(*args)
 
 

@@ -89,3 +89,43 @@ def test_semantic_fpn_on_tgs_salt(tgs_root, tmp_path):
                'SEG_EXT.DATASETS.tgs_salt_demo_train.ROOT', root,
                'SEG_EXT.DATASETS.tgs_salt_demo_val.ROOT', root] + SMALL, str(tmp_path))
     assert re.search(r'copypaste: mIoU,fwIoU,mACC,pACC\n.*copypaste: [0-9.]+,', log)
+
+
+def test_slurm_d2_train_and_distributed_eval(slurm_cluster, shapes_root, tmp_path):
+    """tools/slurm_d2_train.sh under a real Slurm: one task per node starting 2 gloo processes;
+    then --eval-only on 2 processes returns exactly the single-process predictions (3 images)."""
+    import json
+
+    out = str(tmp_path / 'out')
+    cfg = osp.join(ROOT, 'configs', 'd2', 'mask_rcnn_R_18_FPN_shapes_demo.yaml')
+    data = shapes_opts(shapes_root, 'mask_folder', [('shapes_train', 'train'),
+                                                    ('shapes_val', 'val')])
+    env = dict(os.environ, PYTHON=sys.executable, PYTHONWARNINGS='ignore', GPUS='2',
+               GPUS_PER_NODE='2', CPUS_PER_TASK='2', PORT=str(29400 + os.getpid() % 500))
+    proc = subprocess.run([osp.join(ROOT, 'tools', 'slurm_d2_train.sh'), slurm_cluster, 'd2_ci',
+                           cfg, 'SOLVER.MAX_ITER', '2', 'OUTPUT_DIR', out] + SMALL + data,
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=900)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    assert re.search(r'srun -p debug --job-name=d2_ci --gres=gpu:2 --nodes=1 --ntasks=1', log)
+    assert re.search(r'\[node 0/1\] .*: 2 processes, dist-url tcp://localhost:\d+', log)
+    for rank in (0, 1):
+        assert f'[rank {rank}/2] detectron2 worker, gloo backend on CPU, machine 0' in log
+    assert 'World size: 2' in log and osp.isfile(osp.join(out, 'model_final.pth'))
+
+    results = []
+    for n in ('1', '2'):
+        eval_dir = str(tmp_path / f'eval{n}')
+        run(['--config-file', cfg, '--num-gpus', n, '--eval-only', 'MODEL.WEIGHTS',
+             osp.join(out, 'model_final.pth'), 'MODEL.ROI_HEADS.SCORE_THRESH_TEST', '0.0',
+             'OUTPUT_DIR', eval_dir] + SMALL + data, str(tmp_path))
+        dets = json.load(open(osp.join(eval_dir, 'inference', 'shapes_val',
+                                       'coco_instances_results.json')))
+        results.append(sorted(dets, key=lambda d: (d['image_id'], -d['score'], d['bbox'])))
+    single, dist = results
+    assert len(single) > 0 and {d['image_id'] for d in single} == {0, 1, 2}
+    assert len(dist) == len(single)
+    for a, b in zip(single, dist):
+        assert (a['image_id'], a['category_id']) == (b['image_id'], b['category_id'])
+        assert a['score'] == pytest.approx(b['score'], abs=1e-5)
+        assert a['bbox'] == pytest.approx(b['bbox'], abs=1e-3)
