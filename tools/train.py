@@ -44,6 +44,7 @@ def main() -> None:
     if args.amp:
         cli.enable_amp(cfg)
     cli.configure_resume(cfg, args.resume)
+    cli.add_reliability_defaults(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
 

@@ -39,4 +39,6 @@ def get_cfg() -> CfgNode:
     cfg.SEG_EXT = CfgNode()
     # name -> dict(TYPE=mask_folder|coco|coco_panoptic|tgs_salt, ...): registered on setup
     cfg.SEG_EXT.DATASETS = CfgNode(new_allowed=True)
+    # write metrics (console, metrics.json) every N iterations, losses median-smoothed over N
+    cfg.SEG_EXT.LOG_PERIOD = 20
     return cfg

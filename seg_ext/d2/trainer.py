@@ -2,6 +2,7 @@
 behind ``tools/d2_train_net.py`` (train / ``--eval-only`` / ``--resume``, multi-GPU and
 multi-machine through Detectron2's ``launch``, CPU processes with gloo when there is no GPU)."""
 import argparse
+import logging
 import socket
 from typing import Callable, List, Optional, Sequence
 
@@ -9,17 +10,77 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from detectron2.checkpoint import DetectionCheckpointer
-from detectron2.engine import DefaultTrainer, default_argument_parser, default_setup
+from detectron2.data import build_detection_train_loader
+from detectron2.data.build import _train_loader_from_config
+from detectron2.engine import DefaultTrainer, default_argument_parser, default_setup, hooks
 from detectron2.engine import launch as _d2_launch
 from detectron2.utils import comm
 
+from .checkpoint import ResumableCheckpointer, SkippingSampler
 from .config import get_cfg
 from .datasets import register_from_cfg
 from .evaluation import build_evaluator
 
 
 class Trainer(DefaultTrainer):
-    """``DefaultTrainer`` whose evaluators follow each dataset's ``evaluator_type``."""
+    """``DefaultTrainer`` whose evaluators follow each dataset's ``evaluator_type``, with
+    checkpoints that survive a kill and a ``--resume`` that continues exactly: atomic saves, the
+    newest complete checkpoint, RNG states restored and the data order continued (Detectron2 0.6
+    restarts its sampler's sequence on resume). Logs every ``SEG_EXT.LOG_PERIOD`` iterations."""
+
+    def __init__(self, cfg) -> None:
+        self._skipping_sampler: Optional[SkippingSampler] = None
+        super().__init__(cfg)
+        self.checkpointer = ResumableCheckpointer(
+            self.checkpointer.model, cfg.OUTPUT_DIR, **self.checkpointer.checkpointables)
+        for hook in self._hooks:  # the periodic checkpointer saves through the new one
+            if isinstance(hook, hooks.PeriodicCheckpointer):
+                hook.checkpointer = self.checkpointer
+
+    def build_train_loader(self, cfg):
+        """Detectron2's train loader, its sampler wrapped to skip what was trained before."""
+        kwargs = _train_loader_from_config(cfg)
+        self._skipping_sampler = SkippingSampler(kwargs['sampler'])
+        kwargs['sampler'] = self._skipping_sampler
+        return build_detection_train_loader(**kwargs)
+
+    def resume_or_load(self, resume: bool = True) -> None:
+        super().resume_or_load(resume=resume)
+        if self.start_iter > 0 and self._skipping_sampler is not None:
+            per_process = self.cfg.SOLVER.IMS_PER_BATCH // comm.get_world_size()
+            self._skipping_sampler.skip = self.start_iter * per_process
+            self._skipping_sampler.rng_state = getattr(self.checkpointer, 'loaded_rng', None)
+            self._trainer._data_loader_iter = iter(self._trainer.data_loader)
+            logging.getLogger('detectron2.seg_ext').info(
+                f'Resumed at iteration {self.start_iter}: skipping the '
+                f'{self._skipping_sampler.skip} samples per process trained before')
+
+    def state_dict(self) -> dict:
+        """Detectron2 0.6's ``DefaultTrainer`` checkpoints only the iteration and hook states: the
+        optimizer (momentum, current LR) was lost on ``--resume``. Add the inner trainer's state
+        (optimizer, AMP grad scaler), as later Detectron2 versions do."""
+        ret = super().state_dict()
+        ret.setdefault('_trainer', self._trainer.state_dict())
+        return ret
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        super().load_state_dict(state_dict)
+        if '_trainer' in state_dict:  # idempotent where Detectron2 already loaded it
+            self._trainer.load_state_dict(state_dict['_trainer'])
+
+    def build_hooks(self):
+        ret = super().build_hooks()
+        for hook in ret:
+            if isinstance(hook, hooks.PeriodicWriter):
+                hook._period = self.cfg.SEG_EXT.LOG_PERIOD
+        return ret
+
+    def build_writers(self):
+        writers = super().build_writers()
+        for writer in writers:  # losses are median-smoothed over the logging period
+            if hasattr(writer, '_window_size'):
+                writer._window_size = self.cfg.SEG_EXT.LOG_PERIOD
+        return writers
 
     @classmethod
     def build_evaluator(cls, cfg, dataset_name: str, output_folder: Optional[str] = None):

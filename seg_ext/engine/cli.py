@@ -10,6 +10,9 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from prettytable import PrettyTable
 
+from .checkpointing import checkpoint_problem, find_resume_checkpoint
+from .hooks import FiniteLossHook
+
 
 def resolve_work_dir(cfg: Config, work_dir: Optional[str], config_path: str) -> None:
     """Set ``cfg.work_dir``: CLI argument > config value > ``work_dirs/<config name>``."""
@@ -37,14 +40,38 @@ def enable_amp(cfg: Config) -> None:
 
 
 def configure_resume(cfg: Config, resume: Optional[str]) -> None:
-    """``--resume`` (latest checkpoint of the work dir) or ``--resume PATH`` (that checkpoint)."""
+    """``--resume`` (newest complete checkpoint of the work dir; none: start from scratch) or
+    ``--resume PATH`` (that checkpoint, which must be complete).
+
+    Must be called after ``cfg.work_dir`` is resolved.
+    """
     if resume is None:
         return
     cfg.resume = True
-    if resume != 'auto':
-        if not osp.isfile(resume):
-            raise FileNotFoundError(f'{resume}: checkpoint to resume from not found')
-        cfg.load_from = resume
+    if resume == 'auto':
+        path = find_resume_checkpoint(cfg.work_dir)
+        if path is None:
+            print_log(f'--resume: no complete checkpoint in {cfg.work_dir}; training from the '
+                      'start', logger='current', level=logging.WARNING)
+        cfg.load_from = path
+        return
+    problem = checkpoint_problem(resume)
+    if problem is not None:
+        raise SystemExit(f'{resume}: cannot resume from this checkpoint: {problem}')
+    cfg.load_from = resume
+
+
+def add_reliability_defaults(cfg: Config) -> None:
+    """What ``tools/train.py`` adds to every run: :class:`FiniteLossHook` (stop at a NaN/Inf loss
+    before it is saved) and atomic checkpoint writes (unless the config picked a file backend)."""
+    hooks = cfg.get('custom_hooks') or []
+    if not any(h.get('type') in ('FiniteLossHook', FiniteLossHook) for h in hooks):
+        cfg.custom_hooks = list(hooks) + [dict(type='FiniteLossHook')]
+    ckpt = cfg.get('default_hooks', {}).get('checkpoint')
+    if ckpt is not None and ckpt.get('type') in ('CheckpointHook', None) \
+            and ckpt.get('backend_args') is None and ckpt.get('file_client_args') is None \
+            and not str(ckpt.get('out_dir') or '').startswith(('s3:', 'http', 'petrel:')):
+        ckpt['backend_args'] = dict(backend='atomic_local')
 
 
 def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],

@@ -129,3 +129,73 @@ def test_slurm_d2_train_and_distributed_eval(slurm_cluster, shapes_root, tmp_pat
         assert (a['image_id'], a['category_id']) == (b['image_id'], b['category_id'])
         assert a['score'] == pytest.approx(b['score'], abs=1e-5)
         assert a['bbox'] == pytest.approx(b['bbox'], abs=1e-3)
+
+
+# --- crash / resume (seeded, one CPU process) ---------------------------------------------------
+RESUME = ['SEED', '0', 'SOLVER.MAX_ITER', '6', 'SOLVER.CHECKPOINT_PERIOD', '3',
+          'TEST.EVAL_PERIOD', '0', 'SEG_EXT.LOG_PERIOD', '1']
+
+
+def d2_losses(out):
+    """{iteration: total_loss} from metrics.json (every run appends), later runs win."""
+    import json
+    losses = {}
+    for line in open(osp.join(out, 'metrics.json')):
+        rec = json.loads(line)
+        if 'total_loss' in rec:
+            losses[rec['iteration']] = rec['total_loss']
+    return losses
+
+
+@pytest.fixture(scope='module')
+def d2_resume_setup(shapes_root, tmp_path_factory):
+    cfg = osp.join(ROOT, 'configs', 'd2', 'mask_rcnn_R_18_FPN_shapes_demo.yaml')
+    data = shapes_opts(shapes_root, 'mask_folder', [('shapes_train', 'train'),
+                                                    ('shapes_val', 'val')])
+    out = str(tmp_path_factory.mktemp('d2_reference'))
+    run(['--config-file', cfg, 'OUTPUT_DIR', out] + SMALL + RESUME + data, out)
+    reference = d2_losses(out)
+    assert sorted(reference) == list(range(6))
+    return cfg, data, reference
+
+
+def test_d2_sigkill_and_kill_while_saving_then_resume(d2_resume_setup, tmp_path):
+    import signal
+
+    cfg, data, reference = d2_resume_setup
+    env = dict(os.environ, PYTHONWARNINGS='ignore',
+               PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+
+    # 1. SIGKILL after iteration 4 was logged: model_0000002.pth (3 iterations) is the latest
+    out = str(tmp_path / 'killed')
+    proc = subprocess.Popen([sys.executable, TOOL, '--config-file', cfg, 'OUTPUT_DIR', out]
+                            + SMALL + RESUME + data, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    for line in proc.stdout:
+        if re.search(r'\biter: 4\b', line):
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert not osp.exists(osp.join(out, 'model_final.pth'))
+    log = run(['--config-file', cfg, '--resume', 'OUTPUT_DIR', out] + SMALL + RESUME + data, out)
+    assert 'Starting training from iteration 3' in log
+    assert 'skipping the 6 samples per process trained before' in log
+    resumed = d2_losses(out)
+    assert {i: resumed[i] for i in range(3, 6)} == {i: reference[i] for i in range(3, 6)}
+
+    # 2. killed while writing model_0000005.pth... here model_final's predecessor: iteration 5
+    out = str(tmp_path / 'killed_saving')
+    proc = subprocess.run([sys.executable, osp.join(ROOT, 'tests', 'helpers',
+                                                    'kill_during_save.py'), TOOL,
+                           '--config-file', cfg, 'OUTPUT_DIR', out] + SMALL + RESUME + data,
+                          env=dict(env, SEG_EXT_TEST_KILL_SAVING='model_0000005.pth'),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert not osp.exists(osp.join(out, 'model_0000005.pth'))
+    assert open(osp.join(out, 'last_checkpoint')).read().strip() == 'model_0000002.pth'
+    log = run(['--config-file', cfg, '--resume', 'OUTPUT_DIR', out] + SMALL + RESUME + data, out)
+    assert 'Starting training from iteration 3' in log
+    resumed = d2_losses(out)
+    assert {i: resumed[i] for i in range(3, 6)} == {i: reference[i] for i in range(3, 6)}
+    assert osp.isfile(osp.join(out, 'model_final.pth'))
