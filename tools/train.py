@@ -50,4 +50,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli.run_tool(main, sys.argv[1] if len(sys.argv) > 1 else None)

@@ -19,12 +19,12 @@ import cv2
 import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.data.datasets import load_coco_json, load_sem_seg
-from detectron2.data.datasets import register_coco_instances as _d2_register_coco_instances
 from detectron2.data.datasets.coco_panoptic import merge_to_panoptic
 from detectron2.structures import BoxMode
 
 from ..datasets.coco_export import list_images, read_label_map
 from ..datasets.coco_formats import encode_rle, instances_from_mask, mask_to_polygons
+from ..datasets.coco_validation import validate_coco_instances, validate_coco_panoptic
 from ..utils.errors import DataError, MissingDataError
 from ..utils.image_io import read_image
 
@@ -100,11 +100,19 @@ def register_mask_folder(name: str, image_dir: str, mask_dir: str,
 
 
 def register_coco_instances(name: str, json_file: str, image_root: str) -> None:
-    """Register a COCO instances json (Detectron2's loader; classes from the json)."""
+    """Register a COCO instances json (Detectron2's loader; classes from the json), checked
+    first by :func:`~seg_ext.datasets.coco_validation.validate_coco_instances`."""
     for path in (json_file, image_root):
         if not osp.exists(path):
             raise MissingDataError(path, 'not found')
-    _d2_register_coco_instances(name, {}, json_file, image_root)
+    DatasetCatalog.register(name, lambda: _checked_coco(json_file, image_root, name))
+    MetadataCatalog.get(name).set(json_file=json_file, image_root=image_root,
+                                  evaluator_type='coco')
+
+
+def _checked_coco(json_file: str, image_root: str, name: str) -> List[dict]:
+    validate_coco_instances(json_file, image_root)
+    return load_coco_json(json_file, image_root, name)
 
 
 def panoptic_metadata(panoptic_json: str) -> dict:
@@ -144,8 +152,9 @@ def register_coco_panoptic(name: str, image_root: str, panoptic_root: str, panop
         image_ext = osp.splitext(list_images(image_root)[0])[1].lstrip('.')
 
     def load() -> List[dict]:
+        validate_coco_panoptic(panoptic_json, panoptic_root)
         sem = load_sem_seg(sem_seg_root, image_root, gt_ext='png', image_ext=image_ext)
-        return merge_to_panoptic(load_coco_json(instances_json, image_root, name), sem)
+        return merge_to_panoptic(_checked_coco(instances_json, image_root, name), sem)
 
     _register(name, load, panoptic_root=panoptic_root, image_root=image_root,
               panoptic_json=panoptic_json, sem_seg_root=sem_seg_root, json_file=instances_json,

@@ -3,7 +3,7 @@ import json
 import logging
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 import torch
 from mmengine.config import Config
@@ -116,11 +116,18 @@ def metrics_table(metrics: Dict[str, float]) -> str:
 
 
 def dump_metrics(metrics: Dict[str, float], path: str) -> str:
-    """Write metrics as JSON (creating the folder) and return the path."""
+    """Write metrics as JSON (creating the folder) and return the path. Undefined values (NaN,
+    e.g. the IoU of a class absent from both ground truth and predictions) become ``null``."""
+    import math
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+
+    def value(v):
+        if isinstance(v, (int, float)):
+            return float(v) if math.isfinite(float(v)) else None
+        return v
+
     with open(path, 'w') as f:
-        json.dump({k: (float(v) if isinstance(v, (int, float)) else v)
-                   for k, v in metrics.items()}, f, indent=2)
+        json.dump({k: value(v) for k, v in metrics.items()}, f, indent=2, allow_nan=False)
     return path
 
 
@@ -189,3 +196,37 @@ CRF_PRESETS = {
     'dense': dict(type='DenseCRF'),
     'grid': dict(type='GridCRF'),
 }
+
+
+_CONFIG_ERRORS = ('is not in the', 'registry', 'unexpected keyword argument',
+                  'required positional argument', 'required keyword-only argument')
+
+
+def run_tool(main: Callable[[], None], config_path: Optional[str] = None) -> None:
+    """Run a tool's ``main`` and turn the errors a user can fix into one line on stderr + exit 1:
+    bad input data (:class:`DataError`, naming the file), a non-finite training loss (naming the
+    iteration), an unknown type or a misspelt key in the config or ``--cfg-options`` (naming the
+    config and the class). Anything else keeps its traceback. ``SEG_EXT_DEBUG=1`` always shows
+    tracebacks."""
+    import sys
+
+    from ..utils.errors import DataError
+    from .hooks import NonFiniteLossError
+    if config_path is not None and not osp.isfile(config_path) and not config_path.startswith('-'):
+        raise SystemExit(f'error: {config_path}: config file not found')
+    try:
+        main()
+    except (DataError, NonFiniteLossError) as e:
+        if os.environ.get('SEG_EXT_DEBUG'):
+            raise
+        print(f'error: {e}', file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    except (KeyError, TypeError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        if os.environ.get('SEG_EXT_DEBUG') or not any(k in str(msg) for k in _CONFIG_ERRORS):
+            raise
+        hint = ('unknown type: is it spelt right, and is the module that registers it in '
+                'custom_imports?') if 'registry' in str(msg) else \
+            'a misspelt or unknown key in the config or --cfg-options?'
+        print(f'error: {config_path or "config"}: {msg} ({hint})', file=sys.stderr, flush=True)
+        raise SystemExit(1) from None

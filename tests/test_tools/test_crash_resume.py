@@ -108,3 +108,18 @@ def test_kill_while_writing_checkpoint_then_resume(tgs_root, reference, tmp_path
     assert {i: resumed[i] for i in range(7, ITERS + 1)} == \
         {i: reference[i] for i in range(7, ITERS + 1)}
     assert osp.isfile(osp.join(work, 'iter_12.pth'))
+
+
+def test_nan_loss_stops_before_saving(tgs_root, tmp_path):
+    work = str(tmp_path)
+    cmd = train_cmd(tgs_root, work) + ['default_hooks.checkpoint.interval=1',
+                                       'optim_wrapper.optimizer.lr=1e30',
+                                       'param_scheduler.0.start_factor=1.0']
+    proc = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1
+    err = proc.stderr.strip().splitlines()[-1]
+    assert err.startswith('error: training loss is not finite at iteration ')
+    bad_iter = int(err.split('iteration ')[1].split()[0])
+    assert 'decode.loss_ce=nan' in err or 'inf' in err
+    saved = sorted(int(p.split('_')[-1][:-4]) for p in glob.glob(osp.join(work, 'iter_*.pth')))
+    assert saved == list(range(1, bad_iter))  # every good iteration saved, the broken one not

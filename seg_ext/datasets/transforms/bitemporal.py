@@ -9,6 +9,7 @@ swaps A and B.
 """
 from typing import Optional
 
+import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.datasets.transforms import PhotoMetricDistortion
@@ -16,6 +17,17 @@ from mmseg.registry import TRANSFORMS
 
 from ...utils.errors import DataError
 from ...utils.image_io import read_image
+
+
+def _to_bgr(img: np.ndarray) -> np.ndarray:
+    """What ``cv2.IMREAD_COLOR`` gives for an image decoded with ``IMREAD_UNCHANGED``."""
+    if img.dtype == np.uint16:
+        img = (img >> 8).astype(np.uint8)
+    if img.ndim == 2 or img.shape[2] == 1:
+        return cv2.cvtColor(img.reshape(img.shape[:2]), cv2.COLOR_GRAY2BGR)
+    if img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+    return img
 
 
 @TRANSFORMS.register_module()
@@ -32,8 +44,18 @@ class LoadBiTemporalImages(BaseTransform):
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
-        a = read_image(results['img_path'], self.color_type, self.backend_args)
-        b = read_image(results['img_path2'], self.color_type, self.backend_args)
+        if self.color_type == 'color':  # decode as stored to compare channel counts, then BGR
+            a = read_image(results['img_path'], 'unchanged', self.backend_args)
+            b = read_image(results['img_path2'], 'unchanged', self.backend_args)
+            ca, cb = (1 if x.ndim == 2 else x.shape[2] for x in (a, b))
+            if ca != cb:
+                raise DataError(results['img_path2'], f'image B has {cb} channel(s) but its '
+                                f'partner {results["img_path"]} has {ca}: both dates must come '
+                                'from the same sensor/format')
+            a, b = _to_bgr(a), _to_bgr(b)
+        else:
+            a = read_image(results['img_path'], self.color_type, self.backend_args)
+            b = read_image(results['img_path2'], self.color_type, self.backend_args)
         if a.shape != b.shape:
             raise DataError(results['img_path2'], f'image B is {"x".join(map(str, b.shape))} but '
                             f'its partner {results["img_path"]} is {"x".join(map(str, a.shape))}')

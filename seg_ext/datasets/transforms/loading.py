@@ -15,15 +15,16 @@ class LoadCheckedImageFromFile(BaseTransform):
     """Load ``results['img_path']`` like mmcv's ``LoadImageFromFile``, with clear errors.
 
     Args:
-        color_type: ``'grayscale'`` (H×W; 3-channel grayscale PNGs are collapsed), ``'color'``
-            (H×W×3 BGR) or ``'unchanged'``.
+        color_type: ``'grayscale'`` (H×W uint8; 3-channel PNGs whose channels are equal are
+            collapsed, a colour image is refused), ``'color'`` (H×W×3 BGR) or ``'unchanged'``.
         to_float32: return float32 instead of uint8.
         backend_args: mmengine file-backend arguments.
 
     Adds ``img``, ``img_shape`` and ``ori_shape``.
 
     Raises:
-        MissingDataError / DataError: missing, empty or undecodable file (the message names it).
+        MissingDataError / DataError: missing, empty or undecodable file, or a colour image
+            where grayscale is expected (the message names the file).
     """
 
     def __init__(self, color_type: str = 'color', to_float32: bool = False,
@@ -36,13 +37,32 @@ class LoadCheckedImageFromFile(BaseTransform):
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
-        img = read_image(results['img_path'], self.color_type, self.backend_args)
+        if self.color_type == 'grayscale':
+            img = self._read_gray(results['img_path'])
+        else:
+            img = read_image(results['img_path'], self.color_type, self.backend_args)
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
         return results
+
+    def _read_gray(self, path: str) -> np.ndarray:
+        img = read_image(path, 'unchanged', self.backend_args)
+        if img.ndim == 3:
+            c = img.shape[2]
+            if c >= 3 and not (np.array_equal(img[..., 0], img[..., 1])
+                               and np.array_equal(img[..., 1], img[..., 2])):
+                raise DataError(path, f'image has {c} channels with different values (a colour '
+                                'image) but this dataset reads grayscale images; convert it, or '
+                                "use color_type='color' with a 3-channel model input")
+            img = img[..., 0]  # gray, gray + alpha, or equal RGB(A) channels
+        if img.dtype == np.uint16:
+            img = (img >> 8).astype(np.uint8)
+        elif img.dtype != np.uint8:
+            raise DataError(path, f'unsupported pixel type {img.dtype} for a grayscale image')
+        return img
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(color_type={self.color_type!r}, '

@@ -27,8 +27,9 @@ class FiniteLossHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         if not outputs:
             return
-        bad = {k: float(v) for k, v in outputs.items()
-               if 'loss' in k and not math.isfinite(float(v.detach() if torch.is_tensor(v) else v))}
+        values = {k: float(v.detach() if torch.is_tensor(v) else v)
+                  for k, v in outputs.items() if 'loss' in k}
+        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
         if bad:
             terms = ', '.join(f'{k}={v}' for k, v in bad.items())
             raise NonFiniteLossError(
