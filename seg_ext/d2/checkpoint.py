@@ -28,6 +28,7 @@ from torch.utils.data import Sampler
 
 from ..engine import checkpointing
 from ..engine.checkpointing import checkpoint_problem
+from ..utils.errors import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,31 @@ def _iteration(path: str) -> int:
 
 
 class ResumableCheckpointer(DetectionCheckpointer):
-    """``DetectionCheckpointer`` with atomic saves, complete-only resume and saved RNG state."""
+    """``DetectionCheckpointer`` with atomic saves, complete-only resume and saved RNG state.
+
+    ``require_complete=True`` (evaluation) refuses a checkpoint that leaves model parameters
+    missing or of another shape, instead of evaluating randomly initialised layers.
+    """
+
+    def __init__(self, *args, require_complete: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.require_complete = require_complete
+        self._loading = ''
+
+    def _load_file(self, filename: str):
+        self._loading = filename
+        return super()._load_file(filename)
+
+    def _log_incompatible_keys(self, incompatible) -> None:
+        super()._log_incompatible_keys(incompatible)
+        if not self.require_complete:
+            return
+        missing = [k for k in incompatible.missing_keys if not k.endswith('num_batches_tracked')]
+        shapes = [f'{k} {tuple(a)} vs {tuple(b)}' for k, a, b in incompatible.incorrect_shapes]
+        if missing or shapes:
+            raise DataError(self._loading or 'MODEL.WEIGHTS', 'checkpoint does not fit this model '
+                            f'(another model or config?): {len(missing)} missing parameter(s) '
+                            f'{missing[:5]}, {len(shapes)} of another shape {shapes[:5]}')
 
     def save(self, name: str, **kwargs: Any) -> None:
         if not self.save_dir or not self.save_to_disk:

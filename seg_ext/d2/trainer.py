@@ -9,7 +9,6 @@ from typing import Callable, List, Optional, Sequence
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import build_detection_train_loader
 from detectron2.data.build import _train_loader_from_config
 from detectron2.engine import DefaultTrainer, default_argument_parser, default_setup, hooks
@@ -106,7 +105,7 @@ def main(args: argparse.Namespace):
     cfg = setup(args)
     if args.eval_only:
         model = Trainer.build_model(cfg)
-        DetectionCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(
+        ResumableCheckpointer(model, save_dir=cfg.OUTPUT_DIR, require_complete=True).resume_or_load(
             cfg.MODEL.WEIGHTS, resume=args.resume)
         return Trainer.test(cfg, model)
     trainer = Trainer(cfg)

@@ -199,7 +199,8 @@ CRF_PRESETS = {
 
 
 _CONFIG_ERRORS = ('is not in the', 'registry', 'unexpected keyword argument',
-                  'required positional argument', 'required keyword-only argument')
+                  'required positional argument', 'required keyword-only argument',
+                  'Non-existent key', 'Non-existent config key')
 
 
 def run_tool(main: Callable[[], None], config_path: Optional[str] = None) -> None:
@@ -221,7 +222,7 @@ def run_tool(main: Callable[[], None], config_path: Optional[str] = None) -> Non
             raise
         print(f'error: {e}', file=sys.stderr, flush=True)
         raise SystemExit(1) from None
-    except (KeyError, TypeError) as e:
+    except (KeyError, TypeError, AssertionError) as e:  # yacs asserts on unknown keys
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         if os.environ.get('SEG_EXT_DEBUG') or not any(k in str(msg) for k in _CONFIG_ERRORS):
             raise

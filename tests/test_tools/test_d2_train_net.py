@@ -199,3 +199,39 @@ def test_d2_sigkill_and_kill_while_saving_then_resume(d2_resume_setup, tmp_path)
     resumed = d2_losses(out)
     assert {i: resumed[i] for i in range(3, 6)} == {i: reference[i] for i in range(3, 6)}
     assert osp.isfile(osp.join(out, 'model_final.pth'))
+
+
+def test_d2_cli_errors_are_one_line(shapes_root, tmp_path):
+    """A misspelt key, a checkpoint of another model for --eval-only, and bad data."""
+    cfg = osp.join(ROOT, 'configs', 'd2', 'mask_rcnn_R_18_FPN_shapes_demo.yaml')
+    data = shapes_opts(shapes_root, 'mask_folder', [('shapes_train', 'train'),
+                                                    ('shapes_val', 'val')])
+
+    def fails(args):
+        proc = subprocess.run([sys.executable, TOOL] + args, cwd=str(tmp_path),
+                              capture_output=True, text=True, timeout=600,
+                              env=dict(os.environ, PYTHONWARNINGS='ignore'))
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 1 and 'Traceback' not in out, out[-3000:]
+        return proc.stderr.strip().splitlines()[-1]
+
+    err = fails(['--config-file', cfg, 'SOLVER.MAX_ITERS', '5'] + data)
+    assert err.startswith(f'error: {cfg}: Non-existent key: SOLVER.MAX_ITERS')
+
+    import torch
+    other = str(tmp_path / 'other.pth')
+    torch.save({'model': {'backbone.bottom_up.stem.conv1.weight': torch.zeros(3, 3, 1, 1)}},
+               other)
+    err = fails(['--config-file', cfg, '--eval-only', 'MODEL.WEIGHTS', other,
+                 'OUTPUT_DIR', str(tmp_path / 'o')] + SMALL + data)
+    assert err.startswith(f'error: {other}: checkpoint does not fit this model')
+
+    bad = str(tmp_path / 'shapes')
+    import shutil
+    shutil.copytree(shapes_root, bad)
+    img = sorted(os.listdir(osp.join(bad, 'train', 'PNGImages')))[0]
+    open(osp.join(bad, 'train', 'PNGImages', img), 'wb').write(b'\x89PNG\r\n')
+    err = fails(['--config-file', cfg, 'SOLVER.MAX_ITER', '1', 'OUTPUT_DIR', str(tmp_path / 'b')]
+                + SMALL + shapes_opts(bad, 'mask_folder', [('shapes_train', 'train'),
+                                                           ('shapes_val', 'val')]))
+    assert err.startswith('error: ') and img in err and 'cannot be decoded' in err
