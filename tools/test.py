@@ -84,6 +84,7 @@ def main() -> None:
         print(cli.metrics_table(metrics), flush=True)
         path = cli.dump_metrics(metrics, args.json_out or osp.join(runner.log_dir, 'metrics.json'))
         print(f'metrics written to {path}', flush=True)
+    distributed.cleanup_distributed()
 
 
 if __name__ == '__main__':

@@ -47,6 +47,7 @@ def main() -> None:
     cli.add_reliability_defaults(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+    distributed.cleanup_distributed()
 
 
 if __name__ == '__main__':

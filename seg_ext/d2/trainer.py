@@ -131,6 +131,8 @@ def _cpu_worker(local_rank: int, main_func: Callable, world_size: int, per_machi
     print(f'[rank {rank}/{world_size}] detectron2 worker, gloo backend on CPU, machine '
           f'{machine_rank}, local rank {local_rank}, dist-url {dist_url}', flush=True)
     main_func(*args)
+    comm.synchronize()  # a group left to interpreter shutdown can abort a finished rank
+    dist.destroy_process_group()
 
 
 def launch(main_func: Callable, num_gpus_per_machine: int, num_machines: int = 1,

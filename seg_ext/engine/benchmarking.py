@@ -13,6 +13,7 @@ import resource
 import statistics
 import sys
 import time
+from math import inf
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import torch
@@ -256,3 +257,46 @@ def machine_info(device: str = 'cpu') -> Dict[str, Any]:
     if device.startswith('cuda') and torch.cuda.is_available():
         info['gpu'] = torch.cuda.get_device_name(torch.device(device))
     return info
+
+
+# --- reproducibility ------------------------------------------------------------------------
+#: glibc settings that keep freed memory in the process instead of unmapping and faulting it in
+#: again on every forward pass (up to 40 % of CPU inference time, and the main source of
+#: run-to-run differences); both must be set (the trim threshold alone disables glibc's
+#: adaptive mmap threshold and slows inference down).
+STEADY_MALLOC_ENV = dict(MALLOC_MMAP_THRESHOLD_='4294967296', MALLOC_TRIM_THRESHOLD_='4294967296')
+
+
+def steady_allocator_env(environ: Mapping[str, str]) -> Optional[Dict[str, str]]:
+    """The environment to re-run the benchmark in (``None``: already set, or not glibc/Linux)."""
+    if not sys.platform.startswith('linux') or any(k in environ for k in STEADY_MALLOC_ENV):
+        return None
+    return dict(environ, **STEADY_MALLOC_ENV)
+
+
+def comparable_numbers(result: Any, prefix: str = '') -> Dict[str, float]:
+    """Every ratio/fraction in a benchmark result (nested dicts), by dotted key: the numbers
+    that two runs should agree on (absolute times depend on the machine's clock and load)."""
+    out: Dict[str, float] = {}
+    if isinstance(result, Mapping):
+        for k, v in result.items():
+            key = f'{prefix}.{k}' if prefix else str(k)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and \
+                    ('ratio' in str(k) or 'fraction' in str(k)):
+                out[key] = float(v)
+            elif isinstance(v, Mapping):
+                out.update(comparable_numbers(v, key))
+    return out
+
+
+def compare_runs(a: Mapping[str, Any], b: Mapping[str, Any],
+                 tolerance: float = 0.10) -> List[Dict[str, Any]]:
+    """Per shared ratio: both values and the relative difference ``|a - b| / min(a, b)``;
+    ``ok`` is False where it exceeds ``tolerance``."""
+    na, nb = comparable_numbers(a), comparable_numbers(b)
+    rows = []
+    for key in sorted(set(na) & set(nb)):
+        lo = min(abs(na[key]), abs(nb[key]))
+        diff = abs(na[key] - nb[key]) / lo if lo > 0 else (0.0 if na[key] == nb[key] else inf)
+        rows.append(dict(key=key, a=na[key], b=nb[key], rel_diff=diff, ok=diff <= tolerance))
+    return rows

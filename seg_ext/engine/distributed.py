@@ -152,3 +152,14 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
                       'process); DDP supports SyncBN on GPUs only', logger='current')
             module = revert_sync_batchnorm(module)
         super().__init__(module=module, **kwargs)
+
+
+def cleanup_distributed() -> None:
+    """Wait for every rank, then destroy the process group (call after a successful run).
+
+    Leaving a gloo group to interpreter shutdown can abort a rank ("terminate called without an
+    active exception", exit -6) while its peer already exited, failing a run that succeeded.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

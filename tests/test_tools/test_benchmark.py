@@ -213,3 +213,32 @@ def test_cli_train_and_ceiling_tiny(tmp_path):
     assert 0 < result['fraction_of_matmul'] < 10
     assert set(result['stats']) == {'matmul', 'conv3x3', 'train_step', 'train_step_channels_last'}
     assert result['train_step_flops'] == pytest.approx(6 * 2 * result['forward_macs_per_image'])
+
+
+def test_compare_runs_collects_nested_ratios_and_flags_differences():
+    a = dict(ratio_runner_over_plain=1.0, stats=dict(unet=dict(memory_ratio_vs_mmseg=0.24,
+                                                               img_per_s=137.0)),
+             paired_fraction_of_conv3x3=0.46, table='| x |', repeat=7)
+    b = dict(ratio_runner_over_plain=1.05, stats=dict(unet=dict(memory_ratio_vs_mmseg=0.20,
+                                                               img_per_s=144.0)),
+             paired_fraction_of_conv3x3=0.46, extra_ratio=3.0)
+    assert bm.comparable_numbers(a) == {'ratio_runner_over_plain': 1.0,
+                                        'stats.unet.memory_ratio_vs_mmseg': 0.24,
+                                        'paired_fraction_of_conv3x3': 0.46}
+    rows = {r['key']: r for r in bm.compare_runs(a, b, tolerance=0.10)}
+    assert set(rows) == {'ratio_runner_over_plain', 'stats.unet.memory_ratio_vs_mmseg',
+                         'paired_fraction_of_conv3x3'}  # img/s and unshared keys left out
+    assert rows['ratio_runner_over_plain']['rel_diff'] == pytest.approx(0.05)
+    assert rows['ratio_runner_over_plain']['ok']
+    assert rows['stats.unet.memory_ratio_vs_mmseg']['rel_diff'] == pytest.approx(0.2)
+    assert not rows['stats.unet.memory_ratio_vs_mmseg']['ok']
+    assert rows['paired_fraction_of_conv3x3']['rel_diff'] == 0
+
+
+def test_steady_allocator_env(monkeypatch):
+    monkeypatch.setattr(bm.sys, 'platform', 'linux')
+    env = bm.steady_allocator_env({'PATH': '/bin'})
+    assert env == {'PATH': '/bin', **bm.STEADY_MALLOC_ENV}
+    assert bm.steady_allocator_env({'MALLOC_MMAP_THRESHOLD_': '1'}) is None
+    monkeypatch.setattr(bm.sys, 'platform', 'darwin')
+    assert bm.steady_allocator_env({}) is None

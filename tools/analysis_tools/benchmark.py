@@ -1,7 +1,8 @@
 """Performance comparisons, each run in one process on the same inputs, candidates interleaved.
 
     python tools/analysis_tools/benchmark.py {train,inference,metric,ceiling,all} \
-        [--repeat 5] [--threads N] [--out-dir work_dirs/benchmark]
+        [--repeat 5] [--threads N] [--out-dir work_dirs/benchmark] [--default-allocator]
+    python tools/analysis_tools/benchmark.py compare RUN_A_DIR RUN_B_DIR [--tolerance 0.1]
 
 - ``train``: the ``tools/train.py`` path (mmengine ``Runner`` from ``configs/unet_salt_demo.py``:
   data preprocessor, ResNetV1c-18 + ``UNetHead``, its optimizer wrapper) against a plain PyTorch
@@ -21,7 +22,14 @@
   the same threads (a multiply-add is two FLOPs; a step is three forwards).
 
 Every comparison prints progress per round, then a Markdown table; results (with the machine and
-the command) go to ``<out-dir>/<subcommand>.json``.
+the command) go to ``<out-dir>/<subcommand>.json``. ``compare`` puts every ratio of two runs side
+by side and fails (exit 1) where they differ by more than the tolerance.
+
+On Linux the benchmark re-runs itself with glibc's ``MALLOC_MMAP_THRESHOLD_`` and
+``MALLOC_TRIM_THRESHOLD_`` raised (``seg_ext.engine.benchmarking.STEADY_MALLOC_ENV``) unless they
+are set or ``--default-allocator`` is given: by default glibc unmaps freed activations and every
+forward pass page-faults them in again, which costs up to 40 % and makes runs differ by 10-15 %.
+All candidates of a comparison share the process, hence the allocator.
 """
 import argparse
 import copy
@@ -346,14 +354,22 @@ def memory_probe(spec: Dict[str, Any], device: str, iters: int) -> Dict[str, flo
                 kind='peak RSS (VmHWM)' if resettable else 'ru_maxrss')
 
 
+#: memory probes: every allocation of 64 KiB or more gets its own mapping, returned when freed, so
+#: the peak RSS counts the tensors alive at the peak (not what the allocator kept from earlier
+#: batches, which made probes of one model differ by 20-35 %)
+PROBE_MALLOC_ENV = dict(MALLOC_MMAP_THRESHOLD_='65536', MALLOC_TRIM_THRESHOLD_='131072',
+                        MALLOC_TOP_PAD_='0')
+
+
 def probe_in_subprocess(spec: Dict[str, Any], args: argparse.Namespace) -> Dict[str, Any]:
-    """:func:`memory_probe` in ``args.memory_probes`` fresh processes; the median probe (the
-    allocator's state makes single probes differ by up to ~30 MB)."""
+    """:func:`memory_probe` in ``args.memory_probes`` fresh processes (allocator settings
+    :data:`PROBE_MALLOC_ENV`); the median probe."""
     cmd = [sys.executable, osp.abspath(__file__), 'memory-probe', '--spec', json.dumps(spec),
            '--threads', str(args.threads), '--device', args.device, '--iters', str(args.iters)]
     probes = []
     for _ in range(args.memory_probes):
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
+                              env=dict(os.environ, **PROBE_MALLOC_ENV))
         if proc.returncode != 0:
             raise RuntimeError(f'memory probe failed for {spec}:\n{proc.stderr[-3000:]}')
         probes.append(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -432,7 +448,11 @@ def synthetic_predictions(num: int, size: int, seed: int = 0) -> List[dict]:
 
 
 def bench_metric(args: argparse.Namespace) -> Dict[str, Any]:
-    """``metric``: ``SegMetric`` vs ``IoUMetric``, ``process()`` + ``compute_metrics()``."""
+    """``metric``: ``SegMetric`` vs ``IoUMetric``, ``process()`` + ``compute_metrics()``, on
+    ``--metric-threads`` torch threads (default 1: per-image updates are 10k-pixel operations
+    where thread wake-ups dominate; with 2 threads ``IoUMetric``'s time differs by up to 50 %
+    from one process to the next)."""
+    torch.set_num_threads(args.metric_threads)
     samples = synthetic_predictions(args.num_images, args.size)
     batches = [samples[i:i + args.batch_size] for i in range(0, len(samples), args.batch_size)]
     # both metrics log a per-class table; keep it off the console (it is formatted either way)
@@ -455,7 +475,8 @@ def bench_metric(args: argparse.Namespace) -> Dict[str, Any]:
     print(f'[metric] {args.num_images} images of {args.size}x{args.size}, batches of '
           f'{args.batch_size}, {args.repeat} rounds', flush=True)
     stats = bm.interleaved_timing(fns, args.repeat, 1, warmup=1, on_round=progress('metric'))
-    result = dict(num_images=args.num_images, size=args.size, stats=stats, values=values,
+    result = dict(num_images=args.num_images, size=args.size, threads=args.metric_threads,
+                  stats=stats, values=values,
                   ratio=bm.ratio_of_medians(stats, 'SegMetric', 'IoUMetric'),
                   paired_ratio=bm.paired_ratio(stats, 'SegMetric', 'IoUMetric'))
     rows = []
@@ -549,6 +570,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     common.add_argument('--threads', type=int, default=torch.get_num_threads(),
                         help='torch threads (default: torch.get_num_threads())')
     common.add_argument('--out-dir', default=osp.join('work_dirs', 'benchmark'))
+    common.add_argument('--default-allocator', action='store_true',
+                        help="keep glibc's default malloc settings (see the module docstring)")
     common.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     common.add_argument('--batch-size', type=int, default=16,
                         help='train/ceiling/salt-inference batch; metric process() batch')
@@ -564,11 +587,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='inference: fresh processes per model for peak RSS (median)')
     common.add_argument('--num-images', type=int, default=2000, help='metric: predictions')
     common.add_argument('--size', type=int, default=101, help='metric: image side')
+    common.add_argument('--metric-threads', type=int, default=1,
+                        help='metric: torch threads for both metrics')
     common.add_argument('--matmul-size', type=int, default=2048, help='ceiling: n of n×n mm')
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
     for name in list(COMMANDS) + ['all']:
         sub.add_parser(name, parents=[common])
+    cmp = sub.add_parser('compare', help='ratios of two runs (out-dirs) side by side')
+    cmp.add_argument('run_a')
+    cmp.add_argument('run_b')
+    cmp.add_argument('--tolerance', type=float, default=0.10)
     probe = sub.add_parser('memory-probe', parents=[common],
                            help='internal: peak memory of one model in this process')
     probe.add_argument('--spec', required=True)
@@ -578,8 +607,31 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 DEFAULT_ITERS = dict(train=4, inference=2, ceiling=3, metric=1, **{'memory-probe': 2})
 
 
+def compare(args: argparse.Namespace) -> int:
+    """Print every ratio of two runs and whether they agree within ``--tolerance``."""
+    rows, missing = [], []
+    for name in list(COMMANDS):
+        paths = [osp.join(d, f'{name}.json') for d in (args.run_a, args.run_b)]
+        if not all(osp.isfile(p) for p in paths):
+            missing.append(name)
+            continue
+        a, b = (json.load(open(p)) for p in paths)
+        rows += [dict(r, key=f'{name}.{r["key"]}') for r in bm.compare_runs(a, b, args.tolerance)]
+    if not rows:
+        raise SystemExit(f'no benchmark json found in both {args.run_a} and {args.run_b}')
+    print(print_table(['ratio', 'run A', 'run B', 'difference', f'within {args.tolerance:.0%}'],
+                      [[r['key'], f"{r['a']:.3f}", f"{r['b']:.3f}", f"{r['rel_diff']:.1%}",
+                        'yes' if r['ok'] else '**no**'] for r in rows]))
+    bad = [r for r in rows if not r['ok']]
+    print(f'{len(rows) - len(bad)} of {len(rows)} ratios within {args.tolerance:.0%}'
+          + (f'; not compared (missing): {", ".join(missing)}' if missing else ''))
+    return 1 if bad else 0
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    if args.command == 'compare':
+        sys.exit(compare(args))
     torch.set_num_threads(args.threads)
     init_default_scope('mmseg')
     if args.command == 'memory-probe':
@@ -603,6 +655,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         sub_args.iters = args.iters or DEFAULT_ITERS[name]
         load = bm.load_average()
         print(f'[{name}] load average before: {load}', flush=True)
+        torch.set_num_threads(args.threads)  # `metric` changes it for itself
         cpu0, t0 = bm.cpu_seconds(), time.perf_counter()
         result = COMMANDS[name](sub_args)
         others = bm.other_load(cpu0, bm.cpu_seconds(), time.perf_counter() - t0)
@@ -628,4 +681,9 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
+    env = bm.steady_allocator_env(os.environ)
+    if env is not None and '--default-allocator' not in sys.argv and 'compare' not in sys.argv:
+        print('re-running with ' + ' '.join(f'{k}={v}' for k, v in bm.STEADY_MALLOC_ENV.items())
+              + ' (--default-allocator: keep glibc defaults)', flush=True)
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
     main()
