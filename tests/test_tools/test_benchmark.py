@@ -195,6 +195,7 @@ def test_cli_metric_writes_json_and_both_metrics_agree(tmp_path, capsys):
     assert result['values']['IoUMetric']['mIoU'] == pytest.approx(expected, abs=1e-4)
     assert {'FWIoU', 'TGS'} <= set(result['values']['SegMetric'])
     assert result['machine']['torch_threads'] == torch.get_num_threads()
+    assert result['threads'] == 1  # --metric-threads default
     assert set(result['other_load']) == {'other_processes', 'steal'}
 
 

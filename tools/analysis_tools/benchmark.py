@@ -658,6 +658,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         torch.set_num_threads(args.threads)  # `metric` changes it for itself
         cpu0, t0 = bm.cpu_seconds(), time.perf_counter()
         result = COMMANDS[name](sub_args)
+        torch.set_num_threads(args.threads)
         others = bm.other_load(cpu0, bm.cpu_seconds(), time.perf_counter() - t0)
         result.update(command=command, machine=machine, repeat=args.repeat,
                       iters=sub_args.iters, loadavg_before=load, loadavg_after=bm.load_average(),
