@@ -619,7 +619,7 @@ def compare(args: argparse.Namespace) -> int:
         rows += [dict(r, key=f'{name}.{r["key"]}') for r in bm.compare_runs(a, b, args.tolerance)]
     if not rows:
         raise SystemExit(f'no benchmark json found in both {args.run_a} and {args.run_b}')
-    print(print_table(['ratio', 'run A', 'run B', 'difference', f'within {args.tolerance:.0%}'],
+    print_table(['ratio', 'run A', 'run B', 'difference', f'within {args.tolerance:.0%}'],
                       [[r['key'], f"{r['a']:.3f}", f"{r['b']:.3f}", f"{r['rel_diff']:.1%}",
                         'yes' if r['ok'] else '**no**'] for r in rows]))
     bad = [r for r in rows if not r['ok']]
