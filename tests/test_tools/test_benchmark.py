@@ -243,3 +243,18 @@ def test_steady_allocator_env(monkeypatch):
     assert bm.steady_allocator_env({'MALLOC_MMAP_THRESHOLD_': '1'}) is None
     monkeypatch.setattr(bm.sys, 'platform', 'darwin')
     assert bm.steady_allocator_env({}) is None
+
+
+def test_cli_compare_exit_status(tmp_path, capsys):
+    tool = load_tool()
+    for run, ratio in (('a', 0.27), ('b', 0.28), ('c', 0.35)):
+        os.makedirs(tmp_path / run)
+        json.dump(dict(ratio=ratio, paired_ratio=ratio), open(tmp_path / run / 'metric.json', 'w'))
+    with pytest.raises(SystemExit) as e:
+        tool.main(['compare', str(tmp_path / 'a'), str(tmp_path / 'b')])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert '| metric.ratio | 0.270 | 0.280 | 3.7% | yes |' in out and '2 of 2 ratios within 10%' in out
+    with pytest.raises(SystemExit) as e:
+        tool.main(['compare', str(tmp_path / 'a'), str(tmp_path / 'c')])
+    assert e.value.code == 1 and '**no**' in capsys.readouterr().out

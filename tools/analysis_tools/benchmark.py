@@ -621,7 +621,7 @@ def compare(args: argparse.Namespace) -> int:
         raise SystemExit(f'no benchmark json found in both {args.run_a} and {args.run_b}')
     print_table(['ratio', 'run A', 'run B', 'difference', f'within {args.tolerance:.0%}'],
                       [[r['key'], f"{r['a']:.3f}", f"{r['b']:.3f}", f"{r['rel_diff']:.1%}",
-                        'yes' if r['ok'] else '**no**'] for r in rows]))
+                        'yes' if r['ok'] else '**no**'] for r in rows])
     bad = [r for r in rows if not r['ok']]
     print(f'{len(rows) - len(bad)} of {len(rows)} ratios within {args.tolerance:.0%}'
           + (f'; not compared (missing): {", ".join(missing)}' if missing else ''))
