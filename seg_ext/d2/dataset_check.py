@@ -40,12 +40,8 @@ def check_record(rec: dict, meta) -> None:
             raise DataError(path, f'label value(s) {bad[:5]} outside the {classes} classes '
                             f'(0..{classes - 1}, ignore {ignore})')
     if 'pan_seg_file_name' in rec:
-        path = rec['pan_seg_file_name']
-        pan = read_image(path, 'color')[..., ::-1]
-        if pan.shape[:2] != (h, w):
-            raise DataError(path, f'panoptic PNG is {pan.shape[1]}x{pan.shape[0]} but its image '
-                            f'{rec["file_name"]} is {w}x{h}')
-        _check_segment_ids(path, pan, rec.get('segments_info', []))
+        check_panoptic_png(rec['pan_seg_file_name'], (h, w), rec.get('segments_info', []),
+                           f'its image {rec["file_name"]}')
 
 
 def check_panoptic_pngs(report: CheckReport, meta, max_errors: int, progress: bool) -> None:
@@ -61,21 +57,23 @@ def check_panoptic_pngs(report: CheckReport, meta, max_errors: int, progress: bo
 
     def read(i: int) -> None:
         ann = anns[i]
-        path = osp.join(meta.panoptic_root, ann['file_name'])
-        pan = read_image(path, 'color')[..., ::-1]
-        h, w = sizes[ann['image_id']]
-        if pan.shape[:2] != (h, w):
-            raise DataError(path, f'panoptic PNG is {pan.shape[1]}x{pan.shape[0]} but its image '
-                            f'is {w}x{h}')
-        _check_segment_ids(path, pan, ann.get('segments_info', []))
+        check_panoptic_png(osp.join(meta.panoptic_root, ann['file_name']),
+                           sizes[ann['image_id']], ann.get('segments_info', []), 'its image')
 
     check_samples(report, len(anns), read,
                   lambda i: osp.join(meta.panoptic_root, anns[i].get('file_name', '?')),
                   max_errors, progress)
 
 
-def _check_segment_ids(path: str, pan_rgb: np.ndarray, segments_info) -> None:
-    in_png = set(np.unique(rgb2id(pan_rgb)).tolist()) - {0}
+def check_panoptic_png(path: str, size, segments_info, image: str) -> None:
+    """A panoptic PNG must have its image's ``size`` (h, w) and exactly the segment ids of
+    ``segments_info`` (0 = unlabelled); ``image`` names the image in the message."""
+    pan = read_image(path, 'color')[..., ::-1]
+    h, w = size
+    if pan.shape[:2] != (h, w):
+        raise DataError(path, f'panoptic PNG is {pan.shape[1]}x{pan.shape[0]} but {image} is '
+                        f'{w}x{h}')
+    in_png = set(np.unique(rgb2id(pan)).tolist()) - {0}
     listed = {s['id'] for s in segments_info}
     if in_png - listed:
         raise DataError(path, f'segment id(s) {sorted(in_png - listed)[:5]} in the PNG are not '
