@@ -7,7 +7,7 @@ DEMO_CFG ?= configs/unet_salt_demo.py
 DEMO_WORK ?= work_dirs/unet_salt_demo
 export PYTHONWARNINGS ?= ignore::DeprecationWarning,ignore::UserWarning
 
-.PHONY: install demo test test-fast clean-demo
+.PHONY: install demo test test-fast lint clean-demo
 
 install:
 	@VENV=$(VENV) PYTHON=$(PYTHON) bash tools/install.sh
@@ -22,8 +22,13 @@ demo: install
 	$(PY) tools/analysis_tools/plot_curves.py $(DEMO_WORK) --out $(DEMO_WORK)/curves.png
 	@echo "report: $(DEMO_WORK)/metrics.json  images: $(DEMO_WORK)/predictions/vis_data/vis_image/  curves: $(DEMO_WORK)/curves.png"
 
+# the suite, then the lint (what CI runs: .ci/run)
 test: install
 	$(PY) -m pytest tests
+	$(MAKE) --no-print-directory lint
+
+lint: install
+	$(VENV)/bin/ruff check seg_ext tools tests benchmarks configs setup.py
 
 test-fast: install
 	$(PY) -m pytest tests -m "not slow"

@@ -11,34 +11,40 @@ def _version() -> str:
     return ns['__version__']
 
 
-# The pinned OpenMMLab stack (see README "Install"): mmseg 1.2.2 and mmdet 3.3.0 refuse mmcv>=2.2,
-# and mmcv 2.1.0 must be built with its ops (mmseg.utils imports mmcv.ops).
+# The core (seg_ext.core) needs only these; each plugin's framework is an extra, so a Detectron2
+# user installs no OpenMMLab package (pip install 'seg_ext[d2]') and an mmseg user no Detectron2.
 INSTALL_REQUIRES = [
     'torch>=2.1',
     'torchvision',
-    'mmcv>=2.0.0,<2.2.0',
-    'mmengine>=0.10.0,<1.0.0',
-    'mmsegmentation>=1.2.0,<1.3.0',
     'numpy',
     'opencv-python',
+    'pillow',
     'matplotlib',
     'prettytable',
-    # mmseg 1.2.2 imports these at `import mmseg.utils` (tokenizer) without declaring them
-    'ftfy',
-    'regex',
-    # mmengine resolves `mmseg::` config bases with pkg_resources, which setuptools 81 removed;
-    # torch 2.13 requires setuptools>=77.0.3
-    'setuptools>=77.0.3,<81',
+    'tqdm',
 ]
 
 EXTRAS_REQUIRE = {
-    # mmdet: mmseg's Mask2Former/MaskFormer heads and the instance-segmentation side use it
+    # the mmseg plugin (seg_ext.mmseg): the pinned OpenMMLab stack (see README "Install"):
+    # mmseg 1.2.2 and mmdet 3.3.0 refuse mmcv>=2.2, and mmcv 2.1.0 must be built with its ops
+    # (mmseg.utils imports mmcv.ops)
+    'mmseg': [
+        'mmcv>=2.0.0,<2.2.0',
+        'mmengine>=0.10.0,<1.0.0',
+        'mmsegmentation>=1.2.0,<1.3.0',
+        # mmseg 1.2.2 imports these at `import mmseg.utils` (tokenizer) without declaring them
+        'ftfy',
+        'regex',
+        # mmengine resolves `mmseg::` config bases with pkg_resources, which setuptools 81
+        # removed; torch 2.13 requires setuptools>=77.0.3
+        'setuptools>=77.0.3,<81',
+    ],
+    # mmdet: mmseg's Mask2Former/MaskFormer heads use it
     'mmdet': ['mmdet>=3.3.0,<3.4.0'],
     # dense-CRF exact CPU backend (imports as `pydensecrf`)
     'crf': ['pydensecrf2>=1.1'],
-    # Detectron2's runtime requirements; detectron2 itself is installed by
-    # tools/install_detectron2.py
-    # (or from source by the user, see README)
+    # the Detectron2 plugin (seg_ext.d2): Detectron2's runtime requirements; detectron2 itself is
+    # installed by tools/install_detectron2.py (or from source by the user, see README)
     'd2': [
         'fvcore>=0.1.5,<0.1.6',
         'iopath>=0.1.7,<0.1.10',
@@ -56,7 +62,7 @@ EXTRAS_REQUIRE = {
         'pydot',
         'future',
     ],
-    'test': ['pytest>=7', 'pytest-timeout'],
+    'test': ['pytest>=7', 'pytest-timeout', 'hypothesis>=6', 'ruff>=0.6'],
 }
 EXTRAS_REQUIRE['all'] = sorted({r for v in EXTRAS_REQUIRE.values() for r in v})
 
@@ -70,7 +76,8 @@ setup(
     if osp.exists(osp.join(osp.dirname(__file__), 'README.md')) else '',
     long_description_content_type='text/markdown',
     python_requires='>=3.9',
-    packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
+    packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools', 'benchmarks',
+                                    'benchmarks.*')),
     include_package_data=True,
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS_REQUIRE,

@@ -5,5 +5,5 @@ _base_ = [
     './_base_/schedules/adamw_20k.py',
     'mmseg::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['seg_ext'], allow_failed_imports=False)
+custom_imports = dict(imports=['seg_ext.mmseg'], allow_failed_imports=False)
 default_hooks = dict(checkpoint=dict(save_best='F1'))

@@ -1,28 +1,11 @@
-# CPU demo/benchmark run of changedet_levir_early.py on the generated demo data
-# (tools/misc/make_demo_data.py levir data/levir_cd_demo): 256x256 pairs, 128x128 training crops.
-_base_ = './changedet_levir_early.py'
-
-data_root = 'data/levir_cd_demo'
-crop_size = (128, 128)
-train_pipeline = [
-    dict(type='LoadBiTemporalImages'),
-    dict(type='LoadBinaryAnnotations'),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomRotate90', prob=0.75),
-    dict(type='PairwisePhotoMetricDistortion'),
-    dict(type='RandomTimeExchange', prob=0.5),
-    dict(type='PackSegInputs'),
+# The CPU demo/benchmark run of changedet_levir_early.py: the same data and schedule as
+# changedet_levir_demo.py.
+_base_ = [
+    './_base_/models/early_fusion_unet_r18.py',
+    './_base_/datasets/levir_cd_demo.py',
+    './_base_/schedules/demo.py',
+    'mmseg::_base_/default_runtime.py',
 ]
-train_dataloader = dict(
-    batch_size=16, dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = dict(dataset=dict(data_root=data_root))
-
-max_iters = 600
-train_cfg = dict(max_iters=max_iters, val_interval=200)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=50, end=max_iters, by_epoch=False),
-]
-default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=200))
+custom_imports = dict(imports=['seg_ext.mmseg'], allow_failed_imports=False)
+train_cfg = dict(max_iters=600)
+default_hooks = dict(logger=dict(interval=25), checkpoint=dict(save_best='F1'))

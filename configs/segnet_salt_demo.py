@@ -1,19 +1,14 @@
-# The CPU demo/benchmark run of segnet_salt.py on the generated demo data: VGG16-BN at half width
-# (32..256 channels, ~4x fewer FLOPs) and a schedule that fits 15 minutes on 2 cores.
-_base_ = './segnet_salt.py'
-
-data_root = 'data/tgs_salt_demo'
+# The CPU demo/benchmark run of segnet_salt.py: VGG16-BN at half width (32..256 channels, ~4x
+# fewer FLOPs) on the demo data, 500 iterations (fits 15 minutes on 2 cores).
+_base_ = [
+    './_base_/models/segnet_vgg16_salt.py',
+    './_base_/datasets/tgs_salt_demo.py',
+    './_base_/schedules/demo.py',
+    'mmseg::_base_/default_runtime.py',
+]
+custom_imports = dict(imports=['seg_ext.mmseg'], allow_failed_imports=False)
 model = dict(
     backbone=dict(base_channels=32),
     decode_head=dict(encoder_channels=(32, 64, 128, 256, 256), channels=32))
-train_dataloader = dict(dataset=dict(data_root=data_root))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
-
-max_iters = 500
-train_cfg = dict(max_iters=max_iters, val_interval=250)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=50, end=max_iters, by_epoch=False),
-]
+train_cfg = dict(max_iters=500, val_interval=250)
 default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=250))

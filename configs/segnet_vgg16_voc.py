@@ -6,7 +6,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_20k.py',
 ]
-custom_imports = dict(imports=['seg_ext'], allow_failed_imports=False)
+custom_imports = dict(imports=['seg_ext.mmseg'], allow_failed_imports=False)
 
 crop_size = (512, 512)
 model = dict(

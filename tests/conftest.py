@@ -1,4 +1,4 @@
-"""Shared fixtures: mmseg registries in the default scope, and small TGS folders on disk."""
+"""Shared fixtures: mmseg registries in the default scope, small synthetic datasets on disk."""
 import os
 import os.path as osp
 import sys
@@ -8,20 +8,30 @@ import pytest
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-# the Detectron2 side is optional (extra 'd2'): skip its tests where detectron2 is not installed
+# each plugin is optional (extras 'mmseg' and 'd2'): skip its tests where its framework is absent
+collect_ignore_glob = []
 try:
     import detectron2  # noqa: F401
-    collect_ignore_glob = []
+
+    import seg_ext.d2  # noqa: F401  (its shims before any test module imports detectron2.*)
 except ImportError:
-    collect_ignore_glob = ['test_d2/*', 'test_tools/test_d2_train_net.py']
+    collect_ignore_glob += ['test_d2/*', 'test_tools/test_d2_train_net.py']
+try:
+    import mmseg  # noqa: F401
+    HAS_MMSEG = True
+except ImportError:
+    HAS_MMSEG = False
+    collect_ignore_glob += ['test_mmseg/*', 'test_tools/*', 'test_configs.py']
 
 
 @pytest.fixture(autouse=True, scope='session')
 def _mmseg_scope():
     """Register mmseg modules and make 'mmseg' the default scope, as configs do."""
+    if not HAS_MMSEG:
+        return
     from mmseg.utils import register_all_modules
 
-    import seg_ext  # noqa: F401
+    import seg_ext.mmseg  # noqa: F401
     register_all_modules(init_default_scope=True)
 
 
@@ -31,8 +41,8 @@ def tgs_root(tmp_path_factory) -> str:
 
     Read-only: tests that damage files copy it first (see ``tgs_copy``).
     """
-    from seg_ext.datasets import write_tgs_splits
-    from seg_ext.synthetic import write_tgs_dataset
+    from seg_ext.core.synthetic import write_tgs_dataset
+    from seg_ext.core.tgs_salt import write_tgs_splits
 
     root = str(tmp_path_factory.mktemp('tgs'))
     write_tgs_dataset(root, num_train=40, num_test=4, seed=1)
@@ -43,7 +53,7 @@ def tgs_root(tmp_path_factory) -> str:
 @pytest.fixture(scope='session')
 def levir_root(tmp_path_factory) -> str:
     """A small synthetic LEVIR-CD folder: 6/2/3 pairs of 64x64 (read-only)."""
-    from seg_ext.synthetic import write_levir_dataset
+    from seg_ext.core.synthetic import write_levir_dataset
 
     root = str(tmp_path_factory.mktemp('levir'))
     write_levir_dataset(root, dict(train=6, val=2, test=3), seed=2, size=64)
@@ -81,7 +91,7 @@ os.environ.setdefault('PYTHONWARNINGS', 'ignore::DeprecationWarning')
 def shapes_root(tmp_path_factory) -> str:
     """A small synthetic shapes folder (6 train / 3 val scenes of 64x64) in every format the
     generator writes: PennFudan layout, COCO instances, COCO panoptic (read-only)."""
-    from seg_ext.synthetic.shapes import write_shapes_dataset
+    from seg_ext.core.synthetic.shapes import write_shapes_dataset
 
     root = str(tmp_path_factory.mktemp('shapes'))
     write_shapes_dataset(root, dict(train=6, val=3), seed=3, size=64)

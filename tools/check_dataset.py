@@ -7,12 +7,18 @@ json errors, ...). Exit status 1 when anything is wrong.
 """
 import argparse
 import os
-import os.path as osp
 import sys
 
-from mmengine.config import DictAction
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+
+
+class KeyValues(argparse.Action):
+    """``--cfg-options k=v ...`` as a dict (mmengine's ``DictAction``, imported only for mmseg
+    configs so that Detectron2 users need no OpenMMLab package)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from mmengine.config import DictAction
+        DictAction(self.option_strings, self.dest)(parser, namespace, values, option_string)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -23,7 +29,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--max-errors', type=int, default=20,
                         help='stop a dataset after this many problems')
     parser.add_argument('--no-progress', action='store_true')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=KeyValues,
                         help='mmseg: key=value overrides')
     args, opts = parser.parse_known_args(argv)  # Detectron2: trailing KEY VALUE overrides
     if opts and not args.config.endswith(('.yaml', '.yml')):
@@ -33,34 +39,35 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    if not osp.isfile(args.config):
-        raise SystemExit(f'{args.config}: config file not found')
-    if args.config.endswith(('.yaml', '.yml')):
-        import seg_ext.d2  # noqa: F401
-        from seg_ext.d2.config import get_cfg
-        from seg_ext.d2.dataset_check import check_d2_config
-        from seg_ext.d2.datasets import register_from_cfg
-        cfg = get_cfg()
-        cfg.merge_from_file(args.config)
-        cfg.merge_from_list(args.opts)
-        register_from_cfg(cfg)
-        reports = check_d2_config(cfg, args.max_errors, not args.no_progress)
-    else:
-        from mmengine.config import Config
-        from mmseg.utils import register_all_modules
+def check_d2(args: argparse.Namespace) -> list:
+    """Detectron2 side: no OpenMMLab import."""
+    import seg_ext.d2  # noqa: F401  (compat shims first)
+    from seg_ext.d2.dataset_check import check_d2_config
+    from seg_ext.d2.datasets import register_from_cfg
+    from seg_ext.d2.trainer import load_config
+    cfg = load_config(args.config, args.opts)
+    register_from_cfg(cfg)
+    return check_d2_config(cfg, args.max_errors, not args.no_progress)
 
-        import seg_ext  # noqa: F401
-        from seg_ext.engine.dataset_check import check_mm_config
-        register_all_modules(init_default_scope=True)
-        cfg = Config.fromfile(args.config)
-        if args.cfg_options:
-            cfg.merge_from_dict(args.cfg_options)
-        reports = check_mm_config(cfg, args.splits, args.max_errors, not args.no_progress)
-    from seg_ext.engine.dataset_check import run_checks
+
+def check_mm(args: argparse.Namespace) -> list:
+    from mmseg.utils import register_all_modules
+
+    import seg_ext.mmseg  # noqa: F401
+    from seg_ext.mmseg.apis.dataset_check import check_mm_config
+    from seg_ext.mmseg.apis.runner_setup import load_config
+    register_all_modules(init_default_scope=True)
+    cfg = load_config(args.config, args.cfg_options)
+    return check_mm_config(cfg, args.splits, args.max_errors, not args.no_progress)
+
+
+def main(argv=None) -> int:
+    from seg_ext.core.reporting import run_checks
+    args = parse_args(argv)
+    reports = check_d2(args) if args.config.endswith(('.yaml', '.yml')) else check_mm(args)
     return 0 if run_checks(reports) else 1
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from seg_ext.core.cli import run_tool
+    sys.exit(run_tool(main, sys.argv[1] if len(sys.argv) > 1 else None))

@@ -17,8 +17,8 @@ import sys
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 import seg_ext.d2  # noqa: E402,F401  (compat fixes before detectron2's layers are imported)
+from seg_ext.core.cli import run_tool  # noqa: E402
 from seg_ext.d2.trainer import run  # noqa: E402
-
 
 
 def config_arg(argv):
@@ -32,5 +32,4 @@ def config_arg(argv):
 
 
 if __name__ == '__main__':
-    from seg_ext.engine.cli import run_tool
     run_tool(run, config_arg(sys.argv[1:]))

@@ -8,13 +8,15 @@
 # Environment knobs:
 #   VENV=path         where the venv lives (default .venv, git-ignored)
 #   PYTHON=python3.11 interpreter used to create it
-#   SEG_EXT_EXTRAS=test,crf,d2   extras of seg_ext to install (d2: Detectron2 side)
+#   SEG_EXT_EXTRAS=mmseg,test,crf,d2   extras of seg_ext to install (mmseg: the OpenMMLab stack
+#                     and mmcv build; d2: Detectron2). SEG_EXT_EXTRAS=d2,test installs the
+#                     Detectron2 side alone, without any OpenMMLab package.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
-EXTRAS=${SEG_EXT_EXTRAS:-test,crf,d2}
+EXTRAS=${SEG_EXT_EXTRAS:-mmseg,test,crf,d2}
 STAMP="$VENV/.seg_ext-installed"
 KEY=$( (cat tools/install.sh setup.py; cat tools/install_detectron2.py 2>/dev/null || true) \
     | sha256sum | cut -c1-16)-$EXTRAS
@@ -38,17 +40,19 @@ log "build tools"
 log "torch 2.13.0 + torchvision 0.28.0"
 "${PIP[@]}" install -q "torch==2.13.0,!=2.13.0+cpu" "torchvision==0.28.0"
 
-if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/null; then
-    log "mmcv 2.1.0 with ops (built from source the first time: ~11 min on 2 cores, then cached)"
-    # the build is verified with setuptools<70; restored to the runtime pin right after
-    "${PIP[@]}" install -q "setuptools<70"
-    MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" install --no-build-isolation "mmcv==2.1.0"
-fi
-# runtime: torch 2.13 needs setuptools>=77.0.3; mmengine's `mmseg::` bases need pkg_resources (<81)
-"${PIP[@]}" install -q "setuptools>=77.0.3,<81"
+if [[ ",$EXTRAS," == *",mmseg,"* ]]; then
+    if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/null; then
+        log "mmcv 2.1.0 with ops (built from source the first time: ~11 min on 2 cores, then cached)"
+        # the build is verified with setuptools<70; restored to the runtime pin right after
+        "${PIP[@]}" install -q "setuptools<70"
+        MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" install --no-build-isolation "mmcv==2.1.0"
+    fi
+    # runtime: torch 2.13 needs setuptools>=77.0.3; mmengine's `mmseg::` bases need pkg_resources
+    "${PIP[@]}" install -q "setuptools>=77.0.3,<81"
 
-log "OpenMMLab stack"
-"${PIP[@]}" install -q "mmengine==0.10.7" "mmsegmentation==1.2.2" "mmdet==3.3.0"
+    log "OpenMMLab stack"
+    "${PIP[@]}" install -q "mmengine==0.10.7" "mmsegmentation==1.2.2" "mmdet==3.3.0"
+fi
 
 if [[ ",$EXTRAS," == *",d2,"* ]]; then
     log "detectron2 (Python package, see tools/install_detectron2.py)"
@@ -58,6 +62,9 @@ fi
 log "seg_ext (editable) [$EXTRAS]"
 "${PIP[@]}" install -q --no-build-isolation -e ".[$EXTRAS]"
 
-"$VENV/bin/python" -c "import seg_ext, mmseg, mmcv.ops; print('seg_ext', seg_ext.__version__, 'mmseg', mmseg.__version__)"
+"$VENV/bin/python" -c "import seg_ext.core; import seg_ext; print('seg_ext', seg_ext.__version__)"
+if [[ ",$EXTRAS," == *",mmseg,"* ]]; then
+    "$VENV/bin/python" -c "import seg_ext.mmseg, mmseg, mmcv.ops; print('mmseg', mmseg.__version__)"
+fi
 echo "$KEY" > "$STAMP"
 log "done"

@@ -4,14 +4,16 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dist import is_main_process
-from mmengine.runner import Runner
-from mmseg.registry import RUNNERS
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-import seg_ext  # noqa: E402,F401  (registers modules even if the config has no custom_imports)
-from seg_ext.engine import cli, distributed  # noqa: E402
+import seg_ext.mmseg  # noqa: E402,F401  (registers modules even if the config has no custom_imports)
+from seg_ext.core.checkpoint_files import checkpoint_problem  # noqa: E402
+from seg_ext.core.cli import run_tool  # noqa: E402
+from seg_ext.core.errors import DataError  # noqa: E402
+from seg_ext.core.reporting import dump_metrics, metrics_table  # noqa: E402
+from seg_ext.mmseg.apis import distributed, runner_setup  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,7 +35,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--tta', action='store_true', help='test time augmentation')
-    parser.add_argument('--crf', choices=sorted(cli.CRF_PRESETS),
+    parser.add_argument('--crf', choices=sorted(runner_setup.CRF_PRESETS),
                         help='refine predictions with a dense or grid CRF (settings: the config\'s '
                         'top-level `crf` dict when it is of that type, else defaults) and report '
                         'metrics with and without it (noCRF/ prefix)')
@@ -46,46 +48,34 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'{args.checkpoint}: checkpoint file not found')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    cli.resolve_work_dir(cfg, args.work_dir, args.config)
+    problem = checkpoint_problem(args.checkpoint)
+    if problem is not None:
+        raise DataError(args.checkpoint, f'cannot load this checkpoint: {problem}')
+    cfg = runner_setup.load_config(args.config, args.cfg_options)
+    runner_setup.resolve_work_dir(cfg, args.work_dir, args.config)
     distributed.setup_distributed(cfg, args.launcher)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
-        cli.enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
+        runner_setup.enable_visualization(cfg, args.show, args.show_dir, args.wait_time,
+                                          args.config)
     if args.tta:
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.tta_model.module = cfg.model
-        cfg.model = cfg.tta_model
+        runner_setup.enable_tta(cfg, args.config)
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
-    # `crf = dict(type=..., enabled=False, ...)` in a config carries tuned settings that stay off
-    # until enabled (by `--crf` or `--cfg-options crf.enabled=True`); without `enabled` it is on
-    crf = dict(cfg.get('crf') or {})
-    enabled = crf.pop('enabled', bool(crf.get('type')))
-    if args.crf:  # the config's own settings when they are for the same CRF, else defaults
-        preset = cli.CRF_PRESETS[args.crf]
-        crf = crf if crf.get('type') == preset['type'] else dict(preset)
-        enabled = True
-    if enabled and not crf.get('type'):
-        raise SystemExit(f'{args.config}: crf is enabled but has no type; use --crf dense|grid '
-                         "or set crf=dict(type='DenseCRF', ...) in the config")
-    if enabled:
-        cli.enable_crf(cfg, crf, compare=cfg.get('crf_compare', True))
+    crf = runner_setup.crf_settings(cfg, args.crf, args.config)
+    if crf is not None:
+        runner_setup.enable_crf(cfg, crf, compare=cfg.get('crf_compare', True))
 
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    cli.check_checkpoint_matches(runner.model, args.checkpoint)
+    runner = runner_setup.build_runner(cfg, args.config, 'test')
+    runner_setup.check_checkpoint_matches(runner.model, args.checkpoint)
     metrics = runner.test()
     if is_main_process() and metrics:
-        print(cli.metrics_table(metrics), flush=True)
-        path = cli.dump_metrics(metrics, args.json_out or osp.join(runner.log_dir, 'metrics.json'))
+        print(metrics_table(metrics), flush=True)
+        path = dump_metrics(metrics, args.json_out or osp.join(runner.log_dir, 'metrics.json'))
         print(f'metrics written to {path}', flush=True)
     distributed.cleanup_distributed()
 
 
 if __name__ == '__main__':
-    cli.run_tool(main, sys.argv[1] if len(sys.argv) > 1 else None)
+    run_tool(main, sys.argv[1] if len(sys.argv) > 1 else None)

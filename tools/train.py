@@ -3,13 +3,13 @@ import argparse
 import os
 import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
-from mmseg.registry import RUNNERS
+from mmengine.config import DictAction
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-import seg_ext  # noqa: E402,F401  (registers modules even if the config has no custom_imports)
-from seg_ext.engine import cli, distributed  # noqa: E402
+import seg_ext.mmseg  # noqa: E402,F401  (registers modules even if the config has no custom_imports)
+from seg_ext.core.cli import run_tool  # noqa: E402
+from seg_ext.mmseg.apis import distributed, runner_setup  # noqa: E402
+from seg_ext.mmseg.apis.resume import configure_resume  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -36,19 +36,17 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    cli.resolve_work_dir(cfg, args.work_dir, args.config)
+    cfg = runner_setup.load_config(args.config, args.cfg_options)
+    runner_setup.resolve_work_dir(cfg, args.work_dir, args.config)
     distributed.setup_distributed(cfg, args.launcher)
     if args.amp:
-        cli.enable_amp(cfg)
-    cli.configure_resume(cfg, args.resume)
-    cli.add_reliability_defaults(cfg)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        runner_setup.enable_amp(cfg, args.config)
+    configure_resume(cfg, args.resume)
+    runner_setup.add_reliability_defaults(cfg)
+    runner = runner_setup.build_runner(cfg, args.config, 'train')
     runner.train()
     distributed.cleanup_distributed()
 
 
 if __name__ == '__main__':
-    cli.run_tool(main, sys.argv[1] if len(sys.argv) > 1 else None)
+    run_tool(main, sys.argv[1] if len(sys.argv) > 1 else None)

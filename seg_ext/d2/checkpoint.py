@@ -12,13 +12,10 @@
 :class:`SkippingSampler` lets the trainer continue the data order after a resume instead of
 restarting the sampler's sequence (see :meth:`seg_ext.d2.trainer.Trainer.resume_or_load`).
 """
-import glob
 import io
 import logging
-import os
 import os.path as osp
 import random
-import re
 from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
@@ -26,9 +23,9 @@ import torch
 from detectron2.checkpoint import DetectionCheckpointer
 from torch.utils.data import Sampler
 
-from ..engine import checkpointing
-from ..engine.checkpointing import checkpoint_problem
-from ..utils.errors import DataError
+from ..core import checkpoint_files
+from ..core.checkpoint_files import newest_complete_checkpoint
+from ..core.errors import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +46,6 @@ def set_rng_state(state: Dict[str, Any]) -> None:
     kind, keys, pos, has_gauss, cached = state['numpy']
     np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(state['torch'])
-
-
-def _iteration(path: str) -> int:
-    m = re.search(r'model_(\d+)\.pth$', path)
-    return int(m.group(1)) if m else -1
 
 
 class ResumableCheckpointer(DetectionCheckpointer):
@@ -96,30 +88,22 @@ class ResumableCheckpointer(DetectionCheckpointer):
         self.logger.info(f'Saving checkpoint to {path}')
         with io.BytesIO() as buf:
             torch.save(data, buf)
-            checkpointing.atomic_write_bytes(buf.getvalue(), path)
+            checkpoint_files.atomic_write_bytes(buf.getvalue(), path)
         self.tag_last_checkpoint(basename)
 
     def tag_last_checkpoint(self, last_filename_basename: str) -> None:
-        checkpointing.atomic_write_bytes(last_filename_basename.encode(),
+        checkpoint_files.atomic_write_bytes(last_filename_basename.encode(),
                                          osp.join(self.save_dir, 'last_checkpoint'))
 
     def get_checkpoint_file(self) -> str:
-        """The newest complete ``model_*.pth`` (or ``last_checkpoint``'s file); '' if none."""
-        candidates = sorted(glob.glob(osp.join(self.save_dir, 'model_*.pth')),
-                            key=lambda p: (osp.basename(p) == 'model_final.pth', _iteration(p)),
-                            reverse=True)
-        pointer = osp.join(self.save_dir, 'last_checkpoint')
-        if osp.isfile(pointer):  # a checkpoint saved under another name: after those above
-            with open(pointer) as f:
-                named = osp.join(self.save_dir, f.read().strip())
-            if named not in candidates and named != self.save_dir + os.sep:
-                candidates.append(named)
-        for path in candidates:
-            problem = checkpoint_problem(path)
-            if problem is None:
-                return path
+        """The newest complete ``model_*.pth`` (``model_final.pth`` first, or the file
+        ``last_checkpoint`` names); '' if none."""
+
+        def skipped(path: str, problem: str) -> None:
             self.logger.warning(f'{path}: skipped for --resume: {problem}')
-        return ''
+
+        return newest_complete_checkpoint(self.save_dir, ('model_*.pth', ), r'model_(\d+)\.pth$',
+                                          final_name='model_final.pth', on_skip=skipped) or ''
 
     def has_checkpoint(self) -> bool:
         return bool(self.get_checkpoint_file())

@@ -1,6 +1,9 @@
-"""Make detectron2 0.6 importable and usable on today's stack, without touching its files.
+"""The Detectron2 plugin's compatibility shims: detectron2 0.6 on today's stack.
 
-Applied once by ``import seg_ext.d2`` (before any ``detectron2`` submodule is imported):
+``import seg_ext.d2`` applies each one only where the installed versions need it (its
+``needs_*`` guard), before any ``detectron2`` submodule is imported;
+``tests/test_d2/test_compat.py`` checks every guard against the installed upstream, so the day
+a shim is no longer needed a test says so:
 
 - Pillow >= 10 removed ``Image.LINEAR`` (detectron2's ``ExtentTransform`` default argument):
   aliased to ``Image.BILINEAR``, the same filter.
@@ -15,17 +18,19 @@ Applied once by ``import seg_ext.d2`` (before any ``detectron2`` submodule is im
 - Detectron2 0.6 builds DDP with ``device_ids=[local_rank]``, which fails for CPU models:
   CPU models get ``device_ids=None`` (multi-process CPU training with gloo).
 - ``panopticapi`` (imported by ``COCOPanopticEvaluator``) is only on GitHub: when it is not
-  installed, :mod:`seg_ext.d2.panoptic_quality` (the same PQ computation) is made importable
-  under its name.
+  installed, :mod:`seg_ext.core.metrics.panoptic_quality` (the same PQ computation) is made
+  importable under its name.
 """
 import importlib.util
+import inspect
 import sys
 import types
+from typing import List
 
 import numpy as np
 from PIL import Image
 
-_APPLIED = False
+_APPLIED = None
 
 HOW_TO_BUILD = ('build detectron2 with its C++/CUDA ops from source: python -m pip install '
                 "--no-build-isolation 'git+https://github.com/facebookresearch/detectron2.git'")
@@ -78,6 +83,55 @@ def _torch_op_guard(name: str):
     return missing
 
 
+def needs_pillow_linear() -> bool:
+    """Pillow >= 10 removed ``Image.LINEAR``, detectron2 0.6's ``ExtentTransform`` default."""
+    return not hasattr(Image, 'LINEAR')
+
+
+def needs_numpy_aliases() -> bool:
+    """NumPy >= 1.24 removed ``np.int`` / ``np.float``, which detectron2 0.6 still uses."""
+    return 'int' not in np.__dict__ or 'float' not in np.__dict__
+
+
+def needs_c_placeholder() -> bool:
+    """detectron2 is installed without its compiled ``_C`` extension."""
+    return importlib.util.find_spec('detectron2') is not None and not has_cpp_ops()
+
+
+def needs_cpu_ddp() -> bool:
+    """detectron2's ``create_ddp_model`` passes ``device_ids=[local_rank]`` even to CPU models."""
+    if importlib.util.find_spec('detectron2') is None:
+        return False
+    from detectron2.engine import defaults
+    original = getattr(defaults.create_ddp_model, '_seg_ext_original', defaults.create_ddp_model)
+    return '[comm.get_local_rank()]' in inspect.getsource(original)
+
+
+def needs_panopticapi() -> bool:
+    """``panopticapi`` (GitHub-only) is not installed."""
+    return importlib.util.find_spec('panopticapi') is None
+
+
+def install_as_panopticapi() -> List[str]:
+    """Make :mod:`seg_ext.core.metrics.panoptic_quality` importable as ``panopticapi.utils`` /
+    ``panopticapi.evaluation`` (only where the real package is absent). Returns the module names
+    installed."""
+    from ..core.coco.formats import id2rgb, rgb2id
+    from ..core.metrics import panoptic_quality as pq
+    pkg = types.ModuleType('panopticapi', 'seg_ext.core.metrics.panoptic_quality under '
+                           "panopticapi's name")
+    pkg.__path__ = []
+    utils = types.ModuleType('panopticapi.utils')
+    utils.id2rgb, utils.rgb2id = id2rgb, rgb2id
+    evaluation = types.ModuleType('panopticapi.evaluation')
+    evaluation.pq_compute, evaluation.PQStat, evaluation.OFFSET, evaluation.VOID = (
+        pq.pq_compute, pq.PQStat, pq.OFFSET, pq.VOID)
+    pkg.utils, pkg.evaluation = utils, evaluation
+    names = {'panopticapi': pkg, 'panopticapi.utils': utils, 'panopticapi.evaluation': evaluation}
+    sys.modules.update(names)
+    return list(names)
+
+
 def _ddp_on_cpu() -> None:
     """``create_ddp_model`` passes ``device_ids=[local_rank]``, which DDP refuses for a CPU
     model; CPU models get ``device_ids=None`` (the only valid value) instead."""
@@ -93,23 +147,28 @@ def _ddp_on_cpu() -> None:
         return original(model, fp16_compression=fp16_compression, **kwargs)
 
     create_ddp_model._seg_ext_cpu_aware = True
+    create_ddp_model._seg_ext_original = original
     create_ddp_model.__doc__ = original.__doc__
     defaults.create_ddp_model = create_ddp_model
     import detectron2.engine as engine
     engine.create_ddp_model = create_ddp_model
 
 
-def apply() -> None:
-    """Apply the compatibility fixes (idempotent)."""
+def apply() -> List[str]:
+    """Apply the shims the installed versions need (idempotent); returns their names."""
     global _APPLIED
-    if _APPLIED:
-        return
-    if not hasattr(Image, 'LINEAR'):
+    if _APPLIED is not None:
+        return _APPLIED
+    applied = []
+    if needs_pillow_linear():
         Image.LINEAR = Image.BILINEAR
-    for alias, builtin in (('int', int), ('float', float)):
-        if alias not in np.__dict__:
-            setattr(np, alias, builtin)
-    if importlib.util.find_spec('detectron2') is not None and not has_cpp_ops():
+        applied.append('pillow_linear')
+    if needs_numpy_aliases():
+        for alias, builtin in (('int', int), ('float', float)):
+            if alias not in np.__dict__:
+                setattr(np, alias, builtin)
+        applied.append('numpy_aliases')
+    if needs_c_placeholder():
         import detectron2
         stub = _MissingCExtension('detectron2._C', 'placeholder: detectron2 built without C++ ops')
         sys.modules['detectron2._C'] = stub
@@ -122,10 +181,12 @@ def apply() -> None:
         import detectron2.layers as layers
         layers.nms_rotated = nms.nms_rotated
         layers.pairwise_iou_rotated = rotated_boxes.pairwise_iou_rotated
-    if importlib.util.find_spec('detectron2') is not None:
+        applied.append('c_placeholder')
+    if needs_cpu_ddp():
         _ddp_on_cpu()
-    if importlib.util.find_spec('panopticapi') is None:
-        # COCOPanopticEvaluator imports panopticapi (GitHub-only, not on the registry)
-        from .panoptic_quality import install_as_panopticapi
+        applied.append('cpu_ddp')
+    if needs_panopticapi():
         install_as_panopticapi()
-    _APPLIED = True
+        applied.append('panopticapi')
+    _APPLIED = applied
+    return applied

@@ -1,44 +1,33 @@
-"""Detectron2 configs that inherit the installed model zoo: ``_BASE_: model_zoo://<path>``.
+"""seg_ext's Detectron2 config keys, added Detectron2's way: ``add_seg_ext_config(cfg)``.
 
-``_BASE_: "model_zoo://COCO-InstanceSegmentation/mask_rcnn_R_50_FPN_3x.yaml"`` resolves to
-``detectron2/model_zoo/configs/...`` of whichever detectron2 is installed (no copies in this
-repository). Everything else is Detectron2's own ``CfgNode`` behaviour, plus a ``SEG_EXT`` node:
-``SEG_EXT.DATASETS`` registers datasets by config (see :mod:`seg_ext.d2.datasets`).
+Works on the stock ``detectron2.config.get_cfg()`` -- the configs of ``configs/d2/`` inherit the
+model-zoo files copied under ``configs/d2/_base_/`` with plain relative ``_BASE_`` paths, so
+Detectron2's own tools and demo load them after::
+
+    from detectron2.config import get_cfg
+    from seg_ext.d2 import add_seg_ext_config
+    cfg = get_cfg()
+    add_seg_ext_config(cfg)
+    cfg.merge_from_file('configs/d2/mask_rcnn_R_18_FPN_shapes_demo.yaml')
 """
-from detectron2 import model_zoo
-from detectron2.config import CfgNode as _CfgNode
+from detectron2.config import CfgNode
 from detectron2.config import get_cfg as _d2_get_cfg
 
-MODEL_ZOO_PREFIX = 'model_zoo://'
 
+def add_seg_ext_config(cfg: CfgNode) -> CfgNode:
+    """Add the ``SEG_EXT`` keys to ``cfg`` (in place; returns it):
 
-def resolve_base(path: str) -> str:
-    """Map ``.../model_zoo://X.yaml`` (fvcore joins relative bases to the including file's
-    folder) to the installed model-zoo file; other paths are returned unchanged."""
-    if MODEL_ZOO_PREFIX not in path:
-        return path
-    name = path.split(MODEL_ZOO_PREFIX, 1)[1]
-    try:
-        return model_zoo.get_config_file(name)
-    except RuntimeError as e:
-        raise FileNotFoundError(f'_BASE_ {MODEL_ZOO_PREFIX}{name}: not in the installed '
-                                f'detectron2 model zoo ({e})') from None
-
-
-class CfgNode(_CfgNode):
-    """Detectron2's ``CfgNode`` whose ``_BASE_`` may name a model-zoo config."""
-
-    @classmethod
-    def load_yaml_with_base(cls, filename: str, allow_unsafe: bool = False):
-        return super().load_yaml_with_base(resolve_base(filename), allow_unsafe=allow_unsafe)
+    * ``SEG_EXT.DATASETS``: ``name -> {TYPE: mask_folder|coco|coco_panoptic|tgs_salt, ...}``,
+      registered by :func:`seg_ext.d2.datasets.register_from_cfg` (the trainer does it);
+    * ``SEG_EXT.LOG_PERIOD``: write metrics (console, ``metrics.json``) every N iterations, losses
+      median-smoothed over N (Detectron2's fixed value: 20).
+    """
+    cfg.SEG_EXT = CfgNode()
+    cfg.SEG_EXT.DATASETS = CfgNode(new_allowed=True)
+    cfg.SEG_EXT.LOG_PERIOD = 20
+    return cfg
 
 
 def get_cfg() -> CfgNode:
-    """Detectron2's defaults + ``SEG_EXT`` keys, as a model-zoo-aware :class:`CfgNode`."""
-    cfg = CfgNode(_d2_get_cfg())
-    cfg.SEG_EXT = CfgNode()
-    # name -> dict(TYPE=mask_folder|coco|coco_panoptic|tgs_salt, ...): registered on setup
-    cfg.SEG_EXT.DATASETS = CfgNode(new_allowed=True)
-    # write metrics (console, metrics.json) every N iterations, losses median-smoothed over N
-    cfg.SEG_EXT.LOG_PERIOD = 20
-    return cfg
+    """Detectron2's defaults with the ``SEG_EXT`` keys (``get_cfg()`` + ``add_seg_ext_config``)."""
+    return add_seg_ext_config(_d2_get_cfg())

@@ -6,10 +6,10 @@ from typing import List, Sequence
 import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
-from ..datasets.coco_formats import rgb2id
-from ..engine.dataset_check import CheckReport, check_samples, describe
-from ..utils.errors import DataError
-from ..utils.image_io import read_image
+from ..core.coco.formats import rgb2id
+from ..core.errors import DataError
+from ..core.image_io import read_image
+from ..core.reporting import CheckReport, check_samples, describe
 
 
 def check_record(rec: dict, meta) -> None:

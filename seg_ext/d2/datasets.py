@@ -8,7 +8,7 @@ One call per dataset, or by config (``SEG_EXT.DATASETS``, see :func:`register_fr
 - :func:`register_coco_panoptic` -- COCO panoptic PNG + json, "separated" for Panoptic FPN
   (instances json + stuff maps, as ``tools/dataset_converters/to_coco_panoptic.py`` writes);
 - :func:`register_tgs_salt` -- the TGS Salt Kaggle layout as a semantic-segmentation dataset,
-  read by the same code as the mmseg ``TGSSaltDataset``.
+  read by the same code (:mod:`seg_ext.core.tgs_salt`) as the mmseg ``TGSSaltDataset``.
 """
 import json
 import os
@@ -22,11 +22,16 @@ from detectron2.data.datasets import load_coco_json, load_sem_seg
 from detectron2.data.datasets.coco_panoptic import merge_to_panoptic
 from detectron2.structures import BoxMode
 
-from ..datasets.coco_export import list_images, read_label_map
-from ..datasets.coco_formats import encode_rle, instances_from_mask, mask_to_polygons
-from ..datasets.coco_validation import validate_coco_instances, validate_coco_panoptic
-from ..utils.errors import DataError, MissingDataError
-from ..utils.image_io import read_image
+from ..core.coco import (
+    instance_segmentation,
+    list_images,
+    mask_folder_instances,
+    validate_coco_instances,
+    validate_coco_panoptic,
+)
+from ..core.errors import DataError, MissingDataError
+from ..core.image_io import read_image, to_gray
+from ..core.tgs_salt import read_record_mask, tgs_records
 
 
 def _register(name: str, loader: Callable[[], List[dict]], **metadata) -> None:
@@ -48,43 +53,23 @@ def load_mask_folder(image_dir: str, mask_dir: str, num_classes: int = 1,
     """
     if mask_format not in ('polygon', 'bitmask'):
         raise ValueError(f"mask_format must be 'polygon' or 'bitmask', not {mask_format!r}")
-    if not osp.isdir(mask_dir):
-        raise MissingDataError(mask_dir, 'mask folder not found')
     records = []
-    for image_id, name in enumerate(list_images(image_dir)):
-        stem = osp.splitext(name)[0]
-        img_path = osp.join(image_dir, name)
-        mask_path = osp.join(mask_dir, stem + mask_suffix + '.png')
-        if not osp.isfile(mask_path):
-            raise MissingDataError(mask_path, f'mask of image {name} not found')
-        h, w = read_image(img_path).shape[:2]
-        try:
-            mask = read_label_map(mask_path)
-        except ValueError as e:
-            raise DataError(mask_path, str(e).split(': ', 1)[-1]) from None
-        if mask.shape[:2] != (h, w):
-            raise DataError(mask_path, f'mask is {mask.shape[1]}x{mask.shape[0]} but the image '
-                            f'is {w}x{h}')
+    for image_id, sample in enumerate(mask_folder_instances(image_dir, mask_dir, mask_suffix,
+                                                            divisor)):
         annotations = []
-        try:
-            instances = instances_from_mask(mask, divisor, mask_path)
-        except ValueError as e:
-            raise DataError(mask_path, str(e).split(': ', 1)[-1]) from None
-        for inst in instances:
+        for inst in sample['instances']:
             if inst['category'] >= num_classes:
-                raise DataError(mask_path, f'value {inst["value"]} is class '
+                raise DataError(sample['mask_path'], f'value {inst["value"]} is class '
                                 f'{inst["category"] + 1}, but the dataset has {num_classes} '
                                 'classes')
             m = inst['mask']
             ys, xs = np.nonzero(m)
-            seg = mask_to_polygons(m) if mask_format == 'polygon' else encode_rle(m)
-            if not seg:  # slivers without a 3-point polygon: keep them as RLE
-                seg = encode_rle(m)
             annotations.append(dict(
                 bbox=[float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)],
-                bbox_mode=BoxMode.XYXY_ABS, category_id=inst['category'], segmentation=seg,
-                iscrowd=0))
-        records.append(dict(file_name=img_path, image_id=image_id, height=h, width=w,
+                bbox_mode=BoxMode.XYXY_ABS, category_id=inst['category'],
+                segmentation=instance_segmentation(m, mask_format), iscrowd=0))
+        records.append(dict(file_name=sample['image_path'], image_id=image_id,
+                            height=sample['height'], width=sample['width'],
                             annotations=annotations))
     return records
 
@@ -101,7 +86,7 @@ def register_mask_folder(name: str, image_dir: str, mask_dir: str,
 
 def register_coco_instances(name: str, json_file: str, image_root: str) -> None:
     """Register a COCO instances json (Detectron2's loader; classes from the json), checked
-    first by :func:`~seg_ext.datasets.coco_validation.validate_coco_instances`."""
+    first by :func:`~seg_ext.core.coco.validation.validate_coco_instances`."""
     for path in (json_file, image_root):
         if not osp.exists(path):
             raise MissingDataError(path, 'not found')
@@ -163,25 +148,23 @@ def register_coco_panoptic(name: str, image_root: str, panoptic_root: str, panop
 
 def load_tgs_salt(root: str, split_file: str = '', cache_dir: Optional[str] = None) -> List[dict]:
     """TGS Salt samples as Detectron2 semantic-segmentation dicts. Masks (PNG 0/255 or
-    ``train.csv`` RLE, read and checked by the mmseg ``TGSSaltDataset`` code) are written once as
-    0/1 label PNGs under ``cache_dir`` (default ``<root>/d2_sem_seg``)."""
-    from ..datasets import TGSSaltDataset
-    from ..datasets.transforms.loading import LoadBinaryAnnotations
-    ds = TGSSaltDataset(data_root=root, ann_file=split_file, pipeline=[], lazy_init=False,
-                        serialize_data=False)
+    ``train.csv`` RLE, listed and checked by :mod:`seg_ext.core.tgs_salt`, as for the mmseg
+    ``TGSSaltDataset``) are written once as 0/1 label PNGs under ``cache_dir`` (default
+    ``<root>/d2_sem_seg``)."""
+    records = tgs_records(osp.join(root, 'train', 'images'), osp.join(root, 'train', 'masks'),
+                          split_file=osp.join(root, split_file) if split_file else '',
+                          rle_file=osp.join(root, 'train.csv'), with_annotations=True)
     cache_dir = cache_dir or osp.join(root, 'd2_sem_seg')
     os.makedirs(cache_dir, exist_ok=True)
-    loader = LoadBinaryAnnotations()
-    records = []
-    for i, info in enumerate(ds.data_list):
-        label_path = osp.join(cache_dir, info['sample_id'] + '.png')
-        h, w = read_image(info['img_path']).shape[:2]
+    out = []
+    for i, rec in enumerate(records):
+        label_path = osp.join(cache_dir, rec['sample_id'] + '.png')
+        h, w = to_gray(read_image(rec['img_path']), rec['img_path']).shape
         if not osp.isfile(label_path):
-            out = loader(dict(info, img_shape=(h, w), ori_shape=(h, w)))
-            cv2.imwrite(label_path, out['gt_seg_map'].astype(np.uint8))
-        records.append(dict(file_name=info['img_path'], sem_seg_file_name=label_path,
-                            image_id=i, height=h, width=w))
-    return records
+            cv2.imwrite(label_path, read_record_mask(rec, (h, w)))
+        out.append(dict(file_name=rec['img_path'], sem_seg_file_name=label_path, image_id=i,
+                        height=h, width=w))
+    return out
 
 
 def register_tgs_salt(name: str, root: str, split_file: str = '') -> None:

@@ -15,6 +15,7 @@ from detectron2.engine import DefaultTrainer, default_argument_parser, default_s
 from detectron2.engine import launch as _d2_launch
 from detectron2.utils import comm
 
+from ..core.errors import ConfigError
 from .checkpoint import ResumableCheckpointer, SkippingSampler
 from .config import get_cfg
 from .datasets import register_from_cfg
@@ -86,12 +87,24 @@ class Trainer(DefaultTrainer):
         return build_evaluator(cfg, dataset_name, output_folder)
 
 
+def load_config(config_file: str, opts: Sequence[str] = ()):
+    """``get_cfg()`` + ``add_seg_ext_config`` + the file + ``KEY VALUE`` overrides; a key Detectron2
+    does not know, a bad value or a missing base file is a :class:`ConfigError` naming the
+    config."""
+    cfg = get_cfg()
+    try:
+        cfg.merge_from_file(config_file)
+        cfg.merge_from_list(list(opts))
+    except (KeyError, AssertionError, ValueError, TypeError, OSError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        raise ConfigError(config_file, str(msg)) from e
+    return cfg
+
+
 def setup(args: argparse.Namespace):
     """Config from ``args.config_file`` + trailing ``KEY VALUE`` opts; datasets of
     ``SEG_EXT.DATASETS`` registered; CPU when no GPU; Detectron2's logging/output setup."""
-    cfg = get_cfg()
-    cfg.merge_from_file(args.config_file)
-    cfg.merge_from_list(args.opts)
+    cfg = load_config(args.config_file, args.opts)
     if not torch.cuda.is_available() and cfg.MODEL.DEVICE != 'cpu':
         cfg.MODEL.DEVICE = 'cpu'
     register_from_cfg(cfg)
@@ -104,13 +117,42 @@ def main(args: argparse.Namespace):
     """Train (or with ``--eval-only`` evaluate ``MODEL.WEIGHTS`` / the last checkpoint)."""
     cfg = setup(args)
     if args.eval_only:
-        model = Trainer.build_model(cfg)
+        model = build_model(cfg, args.config_file)
         ResumableCheckpointer(model, save_dir=cfg.OUTPUT_DIR, require_complete=True).resume_or_load(
             cfg.MODEL.WEIGHTS, resume=args.resume)
         return Trainer.test(cfg, model)
-    trainer = Trainer(cfg)
+    trainer = build_trainer(cfg, args.config_file)
     trainer.resume_or_load(resume=args.resume)
     return trainer.train()
+
+
+def _build_errors(config_file: str):
+    """Errors while a model/trainer is built from a valid yacs config (unknown architecture,
+    backbone or head names, arguments that do not fit) as :class:`ConfigError`."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def guard():
+        try:
+            yield
+        except (KeyError, AssertionError, TypeError) as e:
+            msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+            raise ConfigError(config_file, str(msg)) from e
+
+    return guard()
+
+
+def build_model(cfg, config_file: str):
+    """``Trainer.build_model(cfg)``, build errors as :class:`ConfigError`."""
+    with _build_errors(config_file):
+        return Trainer.build_model(cfg)
+
+
+def build_trainer(cfg, config_file: str) -> Trainer:
+    """``Trainer(cfg)`` (model, optimizer, data loader, hooks), build errors as
+    :class:`ConfigError`; data problems stay :class:`DataError`."""
+    with _build_errors(config_file):
+        return Trainer(cfg)
 
 
 def _free_port() -> int:

@@ -9,7 +9,7 @@ import signal
 import sys
 import tempfile
 
-from seg_ext.engine import checkpointing
+from seg_ext.core import checkpoint_files as checkpointing
 
 _TARGET = os.environ.get('SEG_EXT_TEST_KILL_SAVING')
 _write = checkpointing.atomic_write_bytes

@@ -1,7 +1,16 @@
+"""The Detectron2 plugin's shims: they work, and each is still needed by the installed upstream
+(the test of a guard fails the day upstream no longer needs its shim: remove the shim then)."""
+import json
+import subprocess
+import sys
+
 import pytest
 import torch
 
 import seg_ext.d2  # noqa: F401  (applies the compat fixes)
+from seg_ext.core.coco.formats import id2rgb
+from seg_ext.core.metrics.panoptic_quality import pq_compute
+from seg_ext.d2 import compat
 from seg_ext.d2.compat import MissingCppOpError, has_cpp_ops
 
 python_only = pytest.mark.skipif(has_cpp_ops(), reason='detectron2 with its C++ ops installed')
@@ -49,3 +58,49 @@ def test_cpu_ddp_wrapper_does_not_pass_device_ids():
     assert getattr(defaults.create_ddp_model, '_seg_ext_cpu_aware', False)
     model = torch.nn.Linear(2, 2)
     assert defaults.create_ddp_model(model) is model  # single process: unchanged
+
+
+def test_installed_under_panopticapi_name(monkeypatch):
+    for name in ('panopticapi', 'panopticapi.utils', 'panopticapi.evaluation'):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert compat.install_as_panopticapi() == ['panopticapi', 'panopticapi.utils',
+                                               'panopticapi.evaluation']
+    from panopticapi.evaluation import pq_compute as imported
+    from panopticapi.utils import id2rgb as imported_id2rgb
+    assert imported is pq_compute and imported_id2rgb is id2rgb
+
+
+GUARDS = r'''
+import importlib.util, json, os
+import numpy as np
+from PIL import Image
+# read detectron2's sources without importing it: without the Pillow shim it does not import
+root = os.path.dirname(importlib.util.find_spec('detectron2').origin)
+def src(rel):
+    with open(os.path.join(root, rel)) as f:
+        return f.read()
+print(json.dumps(dict(
+    pillow_linear=not hasattr(Image, 'LINEAR')
+        and 'interp=Image.LINEAR' in src('data/transforms/transform.py'),
+    numpy_aliases='int' not in np.__dict__
+        and 'dtype=np.int)' in src('evaluation/sem_seg_evaluation.py'),
+    c_placeholder=importlib.util.find_spec('detectron2._C') is None,
+    cpu_ddp='kwargs["device_ids"] = [comm.get_local_rank()]' in src('engine/defaults.py'),
+    panopticapi=importlib.util.find_spec('panopticapi') is None)))
+'''
+
+
+def test_every_shim_is_still_needed_by_the_installed_upstream():
+    """In a fresh interpreter without seg_ext: Pillow lacks ``Image.LINEAR`` that detectron2
+    uses, NumPy lacks ``np.int`` that detectron2 uses, detectron2 has no ``_C``, its
+    ``create_ddp_model`` passes the local rank as device id, panopticapi is not installed. And
+    ``compat.apply()`` applied exactly those shims in this process."""
+    out = subprocess.run([sys.executable, '-c', GUARDS], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    needed = json.loads(out.stdout.strip().splitlines()[-1])
+    assert needed == dict(pillow_linear=True, numpy_aliases=True, c_placeholder=True,
+                          cpu_ddp=True, panopticapi=True), (
+        f'upstream changed, a shim of seg_ext/d2/compat.py is no longer needed: {needed}')
+    assert compat.apply() == ['pillow_linear', 'numpy_aliases', 'c_placeholder', 'cpu_ddp',
+                              'panopticapi']

@@ -9,6 +9,7 @@ from detectron2.structures import BoxMode
 from pycocotools import mask as mask_utils
 
 import seg_ext.d2  # noqa: F401
+from seg_ext.core.errors import DataError, MissingDataError
 from seg_ext.d2.datasets import (
     load_mask_folder,
     register_coco_instances,
@@ -16,7 +17,6 @@ from seg_ext.d2.datasets import (
     register_mask_folder,
     register_tgs_salt,
 )
-from seg_ext.utils.errors import DataError, MissingDataError
 
 
 def write_pennfudan(root: str) -> None:
@@ -63,12 +63,12 @@ def test_register_mask_folder_and_errors(tmp_path):
 
     mask_path = osp.join(root, 'PedMasks', 'FudanPed00001_mask.png')
     cv2.imwrite(mask_path, np.zeros((9, 12), np.uint8))
-    with pytest.raises(DataError, match='FudanPed00001_mask.png: mask is 12x9 but the image '
-                       'is 12x10'):
+    with pytest.raises(DataError, match='FudanPed00001_mask.png: mask is 12x9 but its image '
+                       'FudanPed00001.png is 12x10'):
         load_mask_folder(osp.join(root, 'PNGImages'), osp.join(root, 'PedMasks'))
     with open(mask_path, 'wb') as f:
         f.write(b'\x89PNG\r\n')  # truncated
-    with pytest.raises(DataError, match='FudanPed00001_mask.png: cannot decode'):
+    with pytest.raises(DataError, match='FudanPed00001_mask.png: cannot be decoded as an image'):
         load_mask_folder(osp.join(root, 'PNGImages'), osp.join(root, 'PedMasks'))
     os.remove(mask_path)
     with pytest.raises(MissingDataError, match='FudanPed00001_mask.png: mask of image'):

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
+from seg_ext.mmseg.apis.dataset_check import check_mm_config
+
 from conftest import repo_path
-from seg_ext.engine.dataset_check import check_mm_config
 
 
 # --- helpers that damage a copy of a dataset ------------------------------------------------
@@ -215,7 +216,7 @@ def d2_check(kind, root, tmp_name):
     try:
         register_from_cfg(cfg)
     except Exception as e:  # registration-time check (missing folders)
-        from seg_ext.engine.dataset_check import CheckReport
+        from seg_ext.core.reporting import CheckReport
         return [CheckReport(name, problems=[str(e)])]
     return check_d2_config(cfg, progress=False)
 
@@ -412,7 +413,7 @@ def test_checkpoint_of_another_model_is_refused(tmp_path):
     import torch
     from mmseg.registry import MODELS
 
-    from seg_ext.engine.cli import check_checkpoint_matches
+    from seg_ext.mmseg.apis.runner_setup import check_checkpoint_matches
     unet = Config.fromfile(repo_path('configs', 'unet_salt.py')).model
     unet.backbone.depth = 18
     segnet = Config.fromfile(repo_path('configs', 'segnet_salt.py')).model

@@ -55,8 +55,8 @@ def data_opts(root):
 @pytest.fixture(scope='module')
 def odd_tgs(tmp_path_factory) -> str:
     """27 labelled images: fold 0 validates on 7."""
-    from seg_ext.datasets import write_tgs_splits
-    from seg_ext.synthetic import write_tgs_dataset
+    from seg_ext.core.synthetic import write_tgs_dataset
+    from seg_ext.core.tgs_salt import write_tgs_splits
 
     root = str(tmp_path_factory.mktemp('tgs_odd'))
     write_tgs_dataset(root, num_train=27, num_test=2, seed=1)

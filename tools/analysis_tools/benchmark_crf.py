@@ -18,8 +18,8 @@ import time
 import numpy as np
 import torch
 
-from seg_ext.postprocessing import DenseCRF, pydensecrf_available
-from seg_ext.synthetic import make_crf_problem
+from seg_ext.core.crf import DenseCRF, pydensecrf_available
+from seg_ext.core.synthetic import make_crf_problem
 
 CASES = [(101, 101, 2, 1), (512, 512, 21, 3), (1024, 1024, 2, 3)]
 

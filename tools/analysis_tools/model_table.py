@@ -17,8 +17,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-import seg_ext  # noqa: F401
-from seg_ext.engine.model_stats import build_eval_model, complexity, inference_throughput
+import seg_ext.mmseg  # noqa: F401
+from seg_ext.mmseg.apis.model_stats import build_eval_model, complexity, inference_throughput
 
 
 def main() -> None:

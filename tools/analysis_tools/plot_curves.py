@@ -5,7 +5,7 @@
 import argparse
 import os.path as osp
 
-from seg_ext.engine.curves import plot_curves
+from seg_ext.core.curves import plot_curves
 
 
 def main() -> None:

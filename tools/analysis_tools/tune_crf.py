@@ -17,40 +17,50 @@ import os.path as osp
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, load_checkpoint
 
-import seg_ext  # noqa: F401
-from seg_ext.engine.hooks.crf_hook import CRFHook, class_probabilities
-from seg_ext.engine.model_stats import build_eval_model
-from seg_ext.evaluation import confusion_matrix, seg_scores, tgs_image_scores
+import seg_ext.mmseg  # noqa: F401
+from seg_ext.core.crf import (
+    DenseCRF,
+    class_probabilities,
+    labels_from_probabilities,
+    refine_probabilities,
+)
+from seg_ext.core.metrics import change_scores, confusion_matrix, seg_scores, tgs_image_scores
+from seg_ext.mmseg.apis.model_stats import build_eval_model
+from seg_ext.mmseg.apis.runner_setup import load_config
+from seg_ext.mmseg.models.segmentors import original_image
 
 
-def collect(cfg: Config, checkpoint: str, image_keys, color_type: str):
+def collect(cfg, checkpoint: str):
     """Probabilities, ground truth and CRF image of every test sample (model run once)."""
     model = build_eval_model(cfg)
     load_checkpoint(model, checkpoint, map_location='cpu')
     loader = Runner.build_dataloader(cfg.test_dataloader)
-    reader = CRFHook(dict(type='GridCRF'), image_keys, color_type)
     out = []
     with torch.no_grad():
         for batch in loader:
-            for s in model.test_step(batch):
+            images = [original_image(x, s.metainfo)
+                      for x, s in zip(batch['inputs'], batch['data_samples'])]
+            for s, image in zip(model.test_step(batch), images):
                 out.append((class_probabilities(s.seg_logits.data).cpu(),
-                            s.gt_sem_seg.data[0].cpu(), reader._image(s.metainfo),
-                            s.seg_logits.data.shape[0] == 1))
+                            s.gt_sem_seg.data[0].cpu(), image, s.seg_logits.data.shape[0] == 1))
     return out
 
 
 def score(samples, preds, num_classes: int):
-    cm = sum(confusion_matrix(p, s[1], num_classes).numpy() for s, p in zip(samples, preds))
+    """mIoU / FWIoU of the dataset confusion matrix; for two classes also the TGS score (per
+    image) and the F1 of class 1 (change detection's F1)."""
+    per_image = [confusion_matrix(p, s[1], num_classes).numpy() for s, p in zip(samples, preds)]
+    cm = sum(per_image)
     scores = seg_scores(cm)
-    fg = [(int(((p == 1) & (s[1] == 1)).sum()), int((s[1] == 1).sum()), int((p == 1).sum()))
-          for s, p in zip(samples, preds)]
-    tgs = tgs_image_scores(*map(np.array, zip(*fg))).mean() if num_classes == 2 else float('nan')
-    tp, gt, pr = (sum(f[i] for f in fg) for i in range(3))
-    f1 = 2 * tp / max(gt + pr, 1) if num_classes == 2 else float('nan')  # change F1 for CD
+    tgs = f1 = float('nan')
+    if num_classes == 2:
+        m = np.stack(per_image)
+        tgs = tgs_image_scores(m[:, 1, 1], m[:, 1, :].sum(1), m[:, :, 1].sum(1)).mean()
+        f1 = change_scores(cm)['F1']
     return dict(mIoU=round(100 * scores['mIoU'], 2), FWIoU=round(100 * scores['FWIoU'], 2),
                 TGS=round(100 * tgs, 2), F1=round(100 * f1, 2))
 
@@ -69,20 +79,14 @@ def main() -> None:
     parser.add_argument('--out', default='work_dirs/crf_tuning.json')
     args = parser.parse_args()
 
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    pipeline = cfg.test_dataloader.dataset.pipeline
-    pair = any(str(t.get('type', '')).startswith('LoadBiTemporal') for t in pipeline)
-    loader = next(t for t in pipeline if str(t.get('type', '')).startswith('Load'))
-    samples = collect(cfg, args.checkpoint, ('img_path', 'img_path2') if pair else ('img_path', ),
-                      loader.get('color_type', 'color'))
+    samples = collect(cfg, args.checkpoint)
     num_classes = samples[0][0].shape[0]
     print(f'{len(samples)} samples cached')
 
     def predict(probs_list):
-        return [(q[1] > 0.5).long() if binary else q.argmax(0)
+        return [labels_from_probabilities(q, binary)
                 for q, (_, _, _, binary) in zip(probs_list, samples)]
 
     rows = [dict(crf='none', **score(samples, predict([s[0] for s in samples]), num_classes))]
@@ -94,16 +98,11 @@ def main() -> None:
         if key in seen or (gc == 0 and bc == 0):
             continue
         seen.add(key)
-        crf = seg_ext.postprocessing.DenseCRF(args.iterations, dict(sxy=gs, compat=gc),
-                                               dict(sxy=bs, srgb=br, compat=bc))
+        crf = DenseCRF(args.iterations, dict(sxy=gs, compat=gc), dict(sxy=bs, srgb=br, compat=bc))
         refined = []
-        for i in range(0, len(samples), 64):  # same-size batches
+        for i in range(0, len(samples), 64):  # same-size images as one batch
             chunk = samples[i:i + 64]
-            if len({tuple(s[0].shape) for s in chunk}) == 1:
-                refined += list(crf(torch.stack([s[0] for s in chunk]),
-                                    np.stack([s[2] for s in chunk])))
-            else:
-                refined += [crf(s[0], s[2]) for s in chunk]
+            refined += refine_probabilities(crf, [s[0] for s in chunk], [s[2] for s in chunk])
         rows.append(dict(crf=dict(type='DenseCRF', iterations=args.iterations,
                                   gaussian=dict(sxy=gs, compat=gc),
                                   bilateral=dict(sxy=bs, srgb=br, compat=bc)),

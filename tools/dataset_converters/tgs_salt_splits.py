@@ -6,7 +6,7 @@ writes data/tgs_salt/splits/fold{k}_{train,val}.txt and folds.csv.
 """
 import argparse
 
-from seg_ext.datasets import write_tgs_splits
+from seg_ext.core.tgs_salt import write_tgs_splits
 
 
 def main() -> None:

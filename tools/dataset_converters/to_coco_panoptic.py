@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from seg_ext.datasets.coco_export import export_coco_instances, export_coco_panoptic  # noqa: E402
+from seg_ext.core.coco import export_coco_instances, export_coco_panoptic  # noqa: E402
 
 
 def main() -> None:

@@ -16,9 +16,8 @@ import os
 import os.path as osp
 import time
 
-from seg_ext.datasets import write_tgs_splits
-from seg_ext.synthetic import write_levir_dataset, write_tgs_dataset
-from seg_ext.synthetic.shapes import write_shapes_dataset
+from seg_ext.core.synthetic import write_levir_dataset, write_shapes_dataset, write_tgs_dataset
+from seg_ext.core.tgs_salt import write_tgs_splits
 
 
 def make_tgs(args: argparse.Namespace) -> None:

@@ -1,7 +1,7 @@
 # LEVIR-CD layout: {train,val,test}/{A,B,label}/*.png (labels 0/255), read with OpenCV (no GDAL).
 # A and B are stacked along channels at load time, so every geometric transform moves both images
 # and the label identically; photometric distortion draws separately for A and B.
-# (Needs `import seg_ext`: top-level configs set custom_imports.)
+# (Needs `import seg_ext.mmseg`: top-level configs set custom_imports.)
 dataset_type = 'BiTemporalCDDataset'
 data_root = 'data/levir_cd'
 crop_size = (256, 256)

@@ -1,5 +1,5 @@
 # TGS Salt Identification Challenge (Kaggle layout), fold 0 of the coverage-stratified splits
-# (needs `import seg_ext`: the configs that use this file set custom_imports)
+# (needs `import seg_ext.mmseg`: the configs that use this file set custom_imports)
 # made by tools/dataset_converters/tgs_salt_splits.py. Images are read as 1-channel grayscale,
 # reflect-padded 101->128 for the network; predictions and metrics are at 101x101.
 

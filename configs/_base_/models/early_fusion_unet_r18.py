@@ -1,6 +1,7 @@
 # Early-fusion change detector (the baseline): A and B stacked into one 6-channel input of a
 # ResNetV1c-18, U-Net decoder, 1 output channel (change) + sigmoid.
-# (Needs `import seg_ext`: top-level configs set custom_imports.)
+# (Needs `import seg_ext.mmseg`: top-level configs set custom_imports.) siamese_unet_r18.py is
+# the same network with one 3-channel encoder shared by A and B.
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
     type='MultiImageSegDataPreProcessor',

@@ -1,6 +1,6 @@
 # FCN-8s (Long et al., 2015): VGG16 with fc6/fc7 as convolutions, scores of conv7, pool4 and pool3
 # fused by learned x2, x2, x8 upsampling (bilinear-initialised). RGB input, 21 classes (PASCAL VOC).
-# (Needs `import seg_ext`: top-level configs set custom_imports.)
+# (Needs `import seg_ext.mmseg`: top-level configs set custom_imports.)
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',

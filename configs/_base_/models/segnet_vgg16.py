@@ -1,6 +1,7 @@
 # SegNet (Badrinarayanan et al.): VGG16-BN encoder that hands its max-pooling indices to a mirrored
 # decoder upsampling with MaxUnpool2d. RGB input, 21 classes (PASCAL VOC); the salt config
-# overrides channels and classes. (Needs `import seg_ext`: top-level configs set custom_imports.)
+# overrides channels and classes.
+# (Needs `import seg_ext.mmseg`: top-level configs set custom_imports.)
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',

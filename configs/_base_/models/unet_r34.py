@@ -1,5 +1,5 @@
 # U-Net decoder (seg_ext UNetHead) on a ResNetV1c-34 encoder, binary output (1 channel + sigmoid),
-# (needs `import seg_ext`: the configs that use this file set custom_imports)
+# (needs `import seg_ext.mmseg`: the configs that use this file set custom_imports)
 # as the TGS Salt winning solutions used. 1-channel (grayscale) input.
 
 norm_cfg = dict(type='SyncBN', requires_grad=True)  # reverted to BN when not distributed

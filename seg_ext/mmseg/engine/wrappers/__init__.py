@@ -1,0 +1,3 @@
+from .cpu_ddp import CPUDistributedDataParallel
+
+__all__ = ['CPUDistributedDataParallel']

@@ -1,0 +1,3 @@
+from .metrics import ChangeMetric, SegMetric
+
+__all__ = ['SegMetric', 'ChangeMetric']

@@ -1,9 +1,0 @@
-from .backbones import VGG, VGGFeatures
-from .data_preprocessors import MultiImageSegDataPreProcessor
-from .decode_heads import FCNSkipHead, SegNetHead, UNetHead
-from .segmentors import SegNet, SiameseEncoderDecoder
-
-__all__ = [
-    'UNetHead', 'SegNetHead', 'FCNSkipHead', 'VGG', 'VGGFeatures', 'SegNet',
-    'SiameseEncoderDecoder', 'MultiImageSegDataPreProcessor'
-]

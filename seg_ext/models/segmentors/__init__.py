@@ -1,4 +1,0 @@
-from .segnet import SegNet
-from .siamese_encoder_decoder import SiameseEncoderDecoder, fuse_features
-
-__all__ = ['SegNet', 'SiameseEncoderDecoder', 'fuse_features']
