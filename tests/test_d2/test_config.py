@@ -56,7 +56,8 @@ def test_unknown_key_is_a_config_error_naming_the_file(tmp_path):
     bad.write_text('_BASE_: "{}"\nMODEL:\n  MASKK_ON: True\n'.format(D2_CONFIGS[0]))
     with pytest.raises(ConfigError, match=r'bad\.yaml: Non-existent config key: MODEL\.MASKK_ON'):
         load_config(str(bad))
-    with pytest.raises(ConfigError, match=r'shapes_demo\.yaml: Non-existent key: SOLVER\.MAX_ITERS'):
+    missing = r'shapes_demo\.yaml: Non-existent key: SOLVER\.MAX_ITERS'
+    with pytest.raises(ConfigError, match=missing):
         load_config(D2_CONFIGS[0], ['SOLVER.MAX_ITERS', '3'])
 
 
