@@ -24,12 +24,15 @@ class Predictor(Protocol):
         threshold: the foreground threshold of a sigmoid (binary) model, ``None`` for a softmax
             model (labels are the arg-max).
         name: what to call the model in messages (its checkpoint file).
+        color_type: how its input images are read from files: ``'grayscale'`` (H×W),
+            ``'color'`` (H×W×3 BGR) or ``'unchanged'``.
     """
 
     classes: Tuple[str, ...]
     num_classes: int
     threshold: Optional[float]
     name: str
+    color_type: str
 
     def predict_probs(self, images: List[np.ndarray]) -> List[np.ndarray]:
         """``images`` (H×W or H×W×K arrays as the model's loader reads them) -> one
@@ -40,7 +43,7 @@ class EnsemblePredictor:
     """The average of several predictors' probabilities (the k-fold ensemble).
 
     Members may be different models as long as they predict the same number of classes; the
-    class names and the threshold are the first member's.
+    class names, the threshold and the image reading (``color_type``) are the first member's.
 
     Raises:
         ConfigError: a member predicts another number of classes (names it and the first).
@@ -59,6 +62,7 @@ class EnsemblePredictor:
         self.classes = tuple(first.classes)
         self.num_classes = first.num_classes
         self.threshold = first.threshold
+        self.color_type = first.color_type
         self.name = ' + '.join(m.name for m in self.members)
 
     def predict_probs(self, images: List[np.ndarray]) -> List[np.ndarray]:
