@@ -56,7 +56,7 @@ def labels_in(folder):
 @pytest.mark.slow
 def test_readme_predict_commands(demo):
     script = in_demo(readme_block('bash'), demo).replace('python ', f'{sys.executable} ')
-    proc = subprocess.run(['bash', '-ec', script], capture_output=True, text=True,
+    proc = subprocess.run(['bash', '-ec', script], capture_output=True, text=True, cwd=demo,
                           timeout=900, env=dict(os.environ, PYTHONWARNINGS='ignore'))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert 'submission (4 rows, in the order of' in proc.stdout
