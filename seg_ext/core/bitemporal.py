@@ -62,7 +62,7 @@ def pair_records(dir_a: str, dir_b: str, label_dir: Optional[str] = None,
         if path_b is None:
             found.append(index_b.missing(
                 name, img_suffix2,
-                f'unpaired: image B of {path_a or name!r} not found', 'img_suffix2'))
+                f'unpaired: image B of {path_a or repr(name)} not found', 'img_suffix2'))
             bad = True
         if labels is not None and label is None:
             found.append(labels.missing(name, seg_map_suffix,

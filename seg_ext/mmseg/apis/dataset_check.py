@@ -121,6 +121,7 @@ def check_mm_config(cfg: Config, splits: Sequence[str] = ('train', 'val', 'test'
         kind = ds_cfg.get('type')
         if getattr(kind, '__name__', kind) in COLLECTING_DATASETS:
             ds_cfg['collect_problems'] = True
+            ds_cfg['serialize_data'] = False  # every sample may be left out: nothing to pack
         try:
             dataset = DATASETS.build(ds_cfg)
             dataset.full_init()
