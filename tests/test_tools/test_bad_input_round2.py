@@ -126,6 +126,13 @@ def test_w3_rle_only_mask_of_an_image_of_another_size(tgs_copy):
     reports = check('unet_salt.py', tgs_copy)
     assert_lines(reports, (f'train.csv (id {sid})', 'is 102x101 but its only mask is an RLE, '
                            'made for 101x101 images'))
+    # with a mask PNG of its size the sample is fine, and reported as of another size
+    os.makedirs(osp.join(tgs_copy, 'train', 'masks'))
+    cv2.imwrite(osp.join(tgs_copy, 'train', 'masks', sid + '.png'), np.zeros((102, 101), np.uint8))
+    (report, ) = check('unet_salt.py', tgs_copy)
+    assert report.ok and report.warnings == [
+        f'1 image(s) are 102x101 while most are 101x101 (e.g. '
+        f'{osp.join(tgs_copy, "train", "images", sid + ".png")})'], report.summary()
 
 
 def test_w4_depth_channel_missing_from_a_pipeline_is_refused():
