@@ -321,6 +321,18 @@ def test_u7_palette_instance_masks_detectron2_read_as_indices(shapes_root, tmp_p
     assert [len(r['annotations']) for r in after] == [len(r['annotations']) for r in before]
     assert [a['bbox'] for r in after for a in r['annotations']] == \
         [a['bbox'] for r in before for a in r['annotations']]
+    # a palette semantic map is refused with the reason: Detectron2's DatasetMapper reads
+    # sem_seg_file_name as gray levels (PIL "L"), which are not the palette's indices
+    from types import SimpleNamespace
+
+    from seg_ext.d2.dataset_check import check_record
+    image = after[0]['file_name']
+    sem = str(tmp_path / 'sem.png')
+    write_palette_png(sem, np.ones((after[0]['height'], after[0]['width']), np.uint8))
+    with pytest.raises(DataError, match='sem.png: semantic map is a palette PNG: Detectron2 '
+                       r'reads it as gray levels \(PIL mode "L"\)'):
+        check_record(dict(file_name=image, sem_seg_file_name=sem, height=after[0]['height'],
+                          width=after[0]['width']), SimpleNamespace(stuff_classes=['a', 'b']))
 
 
 def test_u8_missing_depths_csv_named_when_depth_is_read(tgs_copy):
