@@ -75,8 +75,8 @@ def test_errors_name_the_file(inferencer, levir_root, tmp_path):
     cv2.imwrite(small, cv2.imread(b)[:32])
     with pytest.raises(DataError, match=f'^{small}: image B is 32x64x3 but its partner'):
         inferencer(a, small)
-    with pytest.raises(ConfigError, match='not a change-detection config: its test pipeline '
-                       'starts with LoadCheckedImageFromFile'):
+    with pytest.raises(ConfigError, match='unet_salt_demo.py: not a change-detection config: its '
+                       'test pipeline starts with LoadImageFromFile, not LoadBiTemporalImages'):
         PairInferencer(repo_path('configs', 'unet_salt_demo.py'))
 
 
