@@ -107,3 +107,11 @@ def test_change_maps_equal_tools_test(checkpoint, inferencer, levir_root, tmp_pa
         np.testing.assert_array_equal(got, expected)
         changed += int(got.sum())
     assert 0 < changed < len(names) * 64 * 64
+
+
+def test_early_fusion_config(levir_root):
+    early = PairInferencer(repo_path('configs', 'changedet_levir_early_demo.py'))
+    a, b = pair_paths(levir_root, 'test_2.png')
+    res = early(a, b)
+    assert res.change_map.shape == res.change_prob.shape == (64, 64)
+    np.testing.assert_allclose(res.probs.sum(0), 1, atol=1e-5)
