@@ -91,11 +91,14 @@ def enable_amp(cfg: Config, config_path: str) -> None:
 
 def add_reliability_defaults(cfg: Config) -> None:
     """What ``tools/train.py`` adds to every run: ``FiniteLossHook`` (stop at a NaN/Inf loss
-    before it is saved) and atomic checkpoint writes (unless the config picked a file backend)."""
-    from ..engine.hooks import FiniteLossHook
-    hooks = cfg.get('custom_hooks') or []
-    if not any(h.get('type') in ('FiniteLossHook', FiniteLossHook) for h in hooks):
-        cfg.custom_hooks = list(hooks) + [dict(type='FiniteLossHook')]
+    before it is saved), ``FitCheckpointHook`` (a ``load_from`` checkpoint fitted to the model's
+    input channels, an error if it does not fit) and atomic checkpoint writes (unless the config
+    picked a file backend)."""
+    from ..engine.hooks import FiniteLossHook, FitCheckpointHook
+    for hook in (FiniteLossHook, FitCheckpointHook):
+        hooks = cfg.get('custom_hooks') or []
+        if not any(h.get('type') in (hook.__name__, hook) for h in hooks):
+            cfg.custom_hooks = list(hooks) + [dict(type=hook.__name__)]
     ckpt = cfg.get('default_hooks', {}).get('checkpoint')
     if ckpt is not None and ckpt.get('type') in ('CheckpointHook', None) \
             and ckpt.get('backend_args') is None and ckpt.get('file_client_args') is None \
