@@ -6,6 +6,7 @@ from .pretrained import (
                          input_conv_names,
                          load_pretrained,
 )
+from .scse import SCSE
 
 __all__ = ['match_size', 'PretrainedAnyChannelsInit', 'checkpoint_state', 'fit_checkpoint_to',
-           'input_conv_names', 'load_pretrained']
+           'input_conv_names', 'load_pretrained', 'SCSE']
