@@ -10,3 +10,8 @@ custom_imports = dict(imports=['seg_ext.mmseg'], allow_failed_imports=False)
 tta_model = dict(type='SegProbTTAModel', flips=['horizontal'])
 # draws 1-channel images too (MMSegInferencer on a grayscale array, --show-dir)
 visualizer = dict(type='GraySegLocalVisualizer')
+# Pretrained encoder: an ImageNet ResNetV1c-34 checkpoint (3-channel) loads into this 1-channel
+# encoder, its stem kernels summed over RGB (seg_ext's 'Pretrained' loader in the mmseg scope; a
+# layer that does not fit is an error naming it). Uncomment with a local file (or
+# 'open-mmlab://resnet34_v1c' where downloads work); the demo data train from scratch:
+# model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='checkpoints/resnet34_v1c.pth')))  # noqa: E501

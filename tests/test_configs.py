@@ -88,3 +88,38 @@ def test_demo_poly_schedule_ends_at_max_iters(tgs_root, tmp_path):
     runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
     warmup, poly = runner.build_param_scheduler(cfg.param_scheduler)
     assert (warmup.begin, warmup.end, poly.begin, poly.end) == (0, 50, 50, 500)
+
+
+def test_unet_salt_documented_pretrained_line_loads_a_3_channel_checkpoint(tmp_path):
+    """The commented ``init_cfg`` line of unet_salt.py, uncommented with a local 3-channel
+    ResNetV1c-34 file: the 1-channel stem is the sum of the RGB kernels."""
+    import re
+
+    import torch
+    line = next(ln for ln in open(repo_path('configs', 'unet_salt.py'))
+                if ln.startswith("# model = dict(backbone=dict(init_cfg=dict(type='Pretrained'"))
+    code = re.sub(r'\s*#\s*noqa.*$', '', line[2:].strip())
+    cfg = Config.fromfile(repo_path('configs', 'unet_salt.py'))
+    rgb = MODELS.build(dict(cfg.model.backbone, in_channels=3, norm_cfg=dict(type='BN')))
+    path = str(tmp_path / 'resnet34_v1c.pth')
+    torch.save({'state_dict': rgb.state_dict()}, path)
+    scope = {}
+    exec(code.replace('checkpoints/resnet34_v1c.pth', path), {}, scope)
+    cfg.merge_from_dict(scope)
+    cfg.model.backbone.norm_cfg = dict(type='BN')
+    backbone = MODELS.build(cfg.model.backbone)
+    backbone.init_weights()
+    assert torch.allclose(backbone.stem[0].weight, rgb.stem[0].weight.sum(1, keepdim=True))
+    assert torch.equal(backbone.layer3[0].conv1.weight, rgb.layer3[0].conv1.weight)
+
+
+def test_tgs_recipe_switches_the_options_on():
+    cfg = Config.fromfile(repo_path('configs', 'unet_salt_tgs_recipe.py'))
+    head = MODELS.build(dict(cfg.model.decode_head, norm_cfg=dict(type='BN')))
+    assert head.aux_weights == [0.1] * 4 and head.empty_cfg['threshold'] == 0.5
+    assert hasattr(head, 'hypercolumn_fuse') and all(hasattr(b, 'scse') for b in head.blocks)
+    assert [t['type'] for t in cfg.model.decode_head.loss_decode] == ['CrossEntropyLoss',
+                                                                      'LovaszLoss']
+    assert cfg.val_cfg.type == 'ValLossLoop'
+    assert cfg.default_hooks.checkpoint.save_best == 'mIoU'
+    assert any(h['type'] == 'EarlyStoppingHook' for h in cfg.custom_hooks)

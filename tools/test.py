@@ -57,6 +57,7 @@ def main() -> None:
     runner_setup.resolve_work_dir(cfg, args.work_dir, args.config)
     distributed.setup_distributed(cfg, args.launcher)
     cfg.load_from = args.checkpoint
+    runner_setup.drop_training_hooks(cfg)
     if args.show or args.show_dir:
         runner_setup.enable_visualization(cfg, args.show, args.show_dir, args.wait_time,
                                           args.config)
@@ -66,8 +67,9 @@ def main() -> None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
     crf = runner_setup.crf_settings(cfg, args.crf, args.config)
-    if crf is not None:
-        runner_setup.enable_crf(cfg, crf, compare=cfg.get('crf_compare', True))
+    min_area = runner_setup.min_area_setting(cfg, args.config)
+    if crf is not None or min_area > 1:
+        runner_setup.enable_crf(cfg, crf, compare=cfg.get('crf_compare', True), min_area=min_area)
 
     runner = runner_setup.build_runner(cfg, args.config, 'test')
     runner_setup.check_checkpoint_matches(runner.model, args.checkpoint)

@@ -15,9 +15,11 @@ def find_scalar_logs(work_dir: str) -> List[str]:
 
 
 def read_scalars(paths: List[str]) -> Tuple[Series, Series]:
-    """Training series (``loss*`` keys) and validation series (metrics) keyed by name.
+    """Loss series and validation metric series keyed by name.
 
-    Later files (a resumed run) overwrite the iterations they repeat.
+    Losses: the training terms (``loss``, ``decode.loss_ce``, ...) at their iterations and, when
+    the run validated with ``ValLossLoop``, the validation loss ``val_loss`` at each validation
+    step. Later files (a resumed run) overwrite the iterations they repeat.
     """
     train: Dict[str, Dict[int, float]] = {}
     val: Dict[str, Dict[int, float]] = {}
@@ -33,17 +35,20 @@ def read_scalars(paths: List[str]) -> Tuple[Series, Series]:
                 for k, v in rec.items():
                     if k.startswith('loss') or k.endswith('.loss') or '.loss_' in k:
                         train.setdefault(k, {})[last_iter] = float(v)
-            elif 'mIoU' in rec:
+            elif 'mIoU' in rec or 'val_loss' in rec:
                 step = int(rec.get('step', last_iter))
                 for k in ('mIoU', 'FWIoU', 'mAcc', 'aAcc', 'TGS', 'F1', 'IoU.change'):
                     if k in rec:
                         val.setdefault(k, {})[step] = float(rec[k])
+                if 'val_loss' in rec:
+                    train.setdefault('val_loss', {})[step] = float(rec['val_loss'])
     return ({k: sorted(v.items()) for k, v in train.items()},
             {k: sorted(v.items()) for k, v in val.items()})
 
 
 def plot_curves(work_dir: str, out: str) -> str:
-    """Plot training losses and validation metrics of ``work_dir`` into the PNG ``out``."""
+    """Plot the training (and validation) losses and the validation metrics of ``work_dir``
+    into the PNG ``out``."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -53,12 +58,16 @@ def plot_curves(work_dir: str, out: str) -> str:
         raise MissingDataError(work_dir, 'no */vis_data/scalars.json (was it trained with '
                                "LocalVisBackend, as in mmseg's default_runtime?)")
     train, val = read_scalars(paths)
-    if not train:
+    if not any(k != 'val_loss' for k in train):
         raise DataError(work_dir, 'the scalar logs hold no training loss')
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for name, pts in train.items():
-        axes[0].plot(*zip(*pts), label=name, lw=1)
-    axes[0].set(xlabel='iteration', ylabel='loss', title='training loss')
+        if name == 'val_loss':
+            axes[0].plot(*zip(*pts), 'k--o', label='validation loss', lw=1.5)
+        else:
+            axes[0].plot(*zip(*pts), label=name, lw=1)
+    axes[0].set(xlabel='iteration', ylabel='loss',
+                title='training loss' + (' and validation loss' if 'val_loss' in train else ''))
     axes[0].legend(fontsize=8)
     for name, pts in val.items():
         axes[1].plot(*zip(*pts), marker='o', label=name)

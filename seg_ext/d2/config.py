@@ -20,11 +20,19 @@ def add_seg_ext_config(cfg: CfgNode) -> CfgNode:
     * ``SEG_EXT.DATASETS``: ``name -> {TYPE: mask_folder|coco|coco_panoptic|tgs_salt, ...}``,
       registered by :func:`seg_ext.d2.datasets.register_from_cfg` (the trainer does it);
     * ``SEG_EXT.LOG_PERIOD``: write metrics (console, ``metrics.json``) every N iterations, losses
-      median-smoothed over N (Detectron2's fixed value: 20).
+      median-smoothed over N (Detectron2's fixed value: 20);
+    * ``SEG_EXT.VAL_LOSS.PERIOD`` (0: off): every N iterations the loss on ``DATASETS.TEST[0]``
+      is written as ``validation_loss``; ``PATIENCE`` > 0 keeps ``model_best.pth`` and stops
+      after that many validations without an improvement larger than ``MIN_DELTA``
+      (:class:`seg_ext.d2.val_loss.ValLossHook`).
     """
     cfg.SEG_EXT = CfgNode()
     cfg.SEG_EXT.DATASETS = CfgNode(new_allowed=True)
     cfg.SEG_EXT.LOG_PERIOD = 20
+    cfg.SEG_EXT.VAL_LOSS = CfgNode()
+    cfg.SEG_EXT.VAL_LOSS.PERIOD = 0
+    cfg.SEG_EXT.VAL_LOSS.PATIENCE = 0
+    cfg.SEG_EXT.VAL_LOSS.MIN_DELTA = 0.0
     return cfg
 
 

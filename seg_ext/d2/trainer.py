@@ -14,7 +14,9 @@ from detectron2.data import build_detection_train_loader
 from detectron2.data.build import _train_loader_from_config
 from detectron2.engine import DefaultTrainer, default_argument_parser, default_setup, hooks
 from detectron2.engine import launch as _d2_launch
+from detectron2.evaluation import verify_results
 from detectron2.utils import comm
+from detectron2.utils.events import EventStorage
 
 from ..core.checkpoint_files import checkpoint_problem
 from ..core.errors import ConfigError, DataError, MissingDataError
@@ -22,6 +24,7 @@ from .checkpoint import ResumableCheckpointer, SkippingSampler
 from .config import get_cfg
 from .datasets import register_from_cfg
 from .evaluation import build_evaluator
+from .val_loss import EarlyStop, ValLossHook
 
 
 class Trainer(DefaultTrainer):
@@ -75,7 +78,41 @@ class Trainer(DefaultTrainer):
         for hook in ret:
             if isinstance(hook, hooks.PeriodicWriter):
                 hook._period = self.cfg.SEG_EXT.LOG_PERIOD
+        val = self.cfg.SEG_EXT.VAL_LOSS
+        if val.PERIOD > 0:
+            if not self.cfg.DATASETS.TEST:
+                raise ConfigError('SEG_EXT.VAL_LOSS', 'PERIOD > 0 needs a DATASETS.TEST dataset')
+            # before the writers, so that each validation loss is written with its iteration
+            writer = next((i for i, h in enumerate(ret) if isinstance(h, hooks.PeriodicWriter)),
+                          len(ret))
+            ret.insert(writer, ValLossHook(self.cfg, val.PERIOD, self.cfg.DATASETS.TEST[0],
+                                           val.PATIENCE, val.MIN_DELTA))
         return ret
+
+    def train(self):
+        """``DefaultTrainer.train``, which ends early when ``ValLossHook`` raises
+        :class:`EarlyStop` (the hooks' ``after_train`` still run; no traceback is logged)."""
+        logger = logging.getLogger('detectron2.seg_ext')
+        logger.info(f'Starting training from iteration {self.start_iter}')
+        self.iter = start_iter = self.start_iter
+        with EventStorage(start_iter) as self.storage:
+            try:
+                self.before_train()
+                for self.iter in range(start_iter, self.max_iter):
+                    self.before_step()
+                    self.run_step()
+                    self.after_step()
+                self.iter += 1
+            except EarlyStop:
+                pass
+            except Exception:
+                logger.exception('Exception during training:')
+                raise
+            finally:
+                self.after_train()
+        if len(self.cfg.TEST.EXPECTED_RESULTS) and comm.is_main_process():
+            verify_results(self.cfg, self._last_eval_results)
+        return getattr(self, '_last_eval_results', None)
 
     def build_writers(self):
         writers = super().build_writers()

@@ -7,7 +7,9 @@
 The model runs once over the test dataloader (point it at data that is *not* your reporting split);
 every CRF setting of the grid is then applied to the cached probabilities and scored (mIoU, FWIoU,
 TGS, and the foreground F1 of change detection). Prints the table best first and writes JSON. The
-default grid suits small grayscale images.
+default grid suits small grayscale images. ``tune_postprocess.py`` searches the CRF jointly with
+the threshold, the minimum component area and the empty-mask gate, and writes a config
+``tools/test.py`` runs.
 """
 import argparse
 import itertools

@@ -106,11 +106,14 @@ def enable_amp(cfg: Config, config_path: str) -> None:
 
 def add_reliability_defaults(cfg: Config) -> None:
     """What ``tools/train.py`` adds to every run: ``FiniteLossHook`` (stop at a NaN/Inf loss
-    before it is saved) and atomic checkpoint writes (unless the config picked a file backend)."""
-    from ..engine.hooks import FiniteLossHook
-    hooks = cfg.get('custom_hooks') or []
-    if not any(h.get('type') in ('FiniteLossHook', FiniteLossHook) for h in hooks):
-        cfg.custom_hooks = list(hooks) + [dict(type='FiniteLossHook')]
+    before it is saved), ``FitCheckpointHook`` (a ``load_from`` checkpoint fitted to the model's
+    input channels, an error if it does not fit) and atomic checkpoint writes (unless the config
+    picked a file backend)."""
+    from ..engine.hooks import FiniteLossHook, FitCheckpointHook
+    for hook in (FiniteLossHook, FitCheckpointHook):
+        hooks = cfg.get('custom_hooks') or []
+        if not any(h.get('type') in (hook.__name__, hook) for h in hooks):
+            cfg.custom_hooks = list(hooks) + [dict(type=hook.__name__)]
     ckpt = cfg.get('default_hooks', {}).get('checkpoint')
     if ckpt is not None and ckpt.get('type') in ('CheckpointHook', None) \
             and ckpt.get('backend_args') is None and ckpt.get('file_client_args') is None \
@@ -168,18 +171,42 @@ def crf_settings(cfg: Config, preset: Optional[str], config_path: str) -> Option
     return crf if enabled else None
 
 
-def enable_crf(cfg: Config, crf: dict, compare: bool = True) -> None:
-    """Refine test predictions with ``crf`` (e.g. ``dict(type='DenseCRF')``): the model is
-    wrapped in a ``CRFRefiner`` (as ``--tta`` wraps it in a TTA model). With ``compare``, every
-    ``SegMetric``/``ChangeMetric`` evaluator is duplicated to score the unrefined predictions too,
-    under the ``noCRF/`` prefix, so one run reports metrics with and without CRF."""
-    cfg.model = dict(type='CRFRefiner', module=cfg.model, crf=dict(crf), keep_raw=compare)
+def min_area_setting(cfg: Config, config_path: str) -> int:
+    """``postprocess=dict(min_area=N)`` of the config (0: off)."""
+    post = dict(cfg.get('postprocess') or {})
+    unknown = set(post) - {'min_area'}
+    if unknown:
+        raise ConfigError(config_path, f'postprocess takes min_area, got {sorted(unknown)}')
+    return int(post.get('min_area', 0) or 0)
+
+
+def enable_crf(cfg: Config, crf: Optional[dict], compare: bool = True,
+               min_area: int = 0) -> None:
+    """Refine test predictions with ``crf`` (e.g. ``dict(type='DenseCRF')``) and/or remove
+    components under ``min_area`` pixels: the model is wrapped in a ``CRFRefiner`` (as ``--tta``
+    wraps it in a TTA model). With ``compare``, every ``SegMetric``/``ChangeMetric`` evaluator is
+    duplicated to score the unrefined predictions too, under the ``noCRF/`` prefix (``raw/`` when
+    there is no CRF), so one run reports metrics with and without it."""
+    cfg.model = dict(type='CRFRefiner', module=cfg.model, crf=dict(crf) if crf else None,
+                     keep_raw=compare, min_area=min_area)
     if compare:
         evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else \
             [cfg.test_evaluator]
-        raw = [dict(e, pred_key='pred_sem_seg_raw', prefix='noCRF') for e in evaluators
-               if e.get('type') in ('SegMetric', 'ChangeMetric')]
+        raw = [dict(e, pred_key='pred_sem_seg_raw', prefix='noCRF' if crf else 'raw')
+               for e in evaluators if e.get('type') in ('SegMetric', 'ChangeMetric')]
         cfg.test_evaluator = list(evaluators) + raw
+
+
+TRAINING_ONLY_HOOKS = ('EarlyStoppingHook', )
+
+
+def drop_training_hooks(cfg: Config) -> None:
+    """Remove hooks that only make sense while training from ``custom_hooks`` (for testing):
+    mmengine's ``EarlyStoppingHook.before_run`` builds ``runner.train_loop``, i.e. the training
+    dataset, so ``tools/test.py`` of a config with early stopping would fail without the
+    training data."""
+    hooks = cfg.get('custom_hooks') or []
+    cfg.custom_hooks = [h for h in hooks if h.get('type') not in TRAINING_ONLY_HOOKS]
 
 
 def innermost_model(model):

@@ -1,8 +1,11 @@
-"""Runner components: hooks, optimizer wrappers, the CPU DDP wrapper, the atomic file backend."""
+"""Runner components: hooks, the validation-loss loop, optimizer wrappers, the CPU DDP
+wrapper, the atomic file backend."""
 from .checkpoint_backend import AtomicLocalBackend
-from .hooks import ChangeMapHook, FiniteLossHook, InferenceStatsHook
+from .hooks import ChangeMapHook, FiniteLossHook, FitCheckpointHook, InferenceStatsHook
+from .loops import ValLossLoop
 from .optimizers import BF16AutocastOptimWrapper
 from .wrappers import CPUDistributedDataParallel
 
-__all__ = ['InferenceStatsHook', 'ChangeMapHook', 'FiniteLossHook', 'BF16AutocastOptimWrapper',
-           'AtomicLocalBackend', 'CPUDistributedDataParallel']
+__all__ = ['InferenceStatsHook', 'ChangeMapHook', 'FiniteLossHook', 'FitCheckpointHook',
+           'BF16AutocastOptimWrapper', 'AtomicLocalBackend', 'CPUDistributedDataParallel',
+           'ValLossLoop']

@@ -4,11 +4,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 from mmcv.cnn import build_norm_layer
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
-from mmengine.runner.checkpoint import CheckpointLoader
 from mmseg.registry import MODELS
 from torch import Tensor
+
+from ....core.input_channels import adapt_input_kernel
+from ..utils.pretrained import load_pretrained
 
 
 class VGGFeatures(tuple):
@@ -34,23 +35,21 @@ class VGGFeatures(tuple):
         return obj
 
 
-def convert_torchvision_vgg(state: Dict[str, Tensor], in_channels: int = 3,
+def convert_torchvision_vgg(state: Dict[str, Tensor], in_channels: Optional[int] = None,
                             fc_shapes: Optional[Tuple[tuple, tuple]] = None) -> Dict[str, Tensor]:
     """Map a torchvision ``vgg*``/``vgg*_bn`` state dict onto :class:`VGG`.
 
     ``features.*`` (and already converted ``fc6.*``/``fc7.*``) keys are kept (the layer indices
-    are the same); the first conv is adapted to
-    ``in_channels`` (1 channel: the sum of the RGB kernels, which gives the same response to a gray
-    image replicated to RGB; other counts: that sum spread evenly); ``classifier.0``/``.3`` become
+    are the same); with ``in_channels`` the first conv is adapted to it
+    (:func:`seg_ext.core.input_channels.adapt_input_kernel`: 1 channel = the sum of the RGB
+    kernels, N = the RGB kernels cycled × 3/N); ``classifier.0``/``.3`` become
     the convolutional ``fc6``/``fc7`` of FCN (Long et al.) when ``fc_shapes`` (their weight shapes)
     match 4096×512×7×7 / 4096×4096×1×1; ``classifier.6`` (ImageNet logits) is dropped.
     """
     out = {k: v for k, v in state.items() if k.startswith(('features.', 'fc6.', 'fc7.'))}
     w = out.get('features.0.weight')
-    if w is not None and w.shape[1] != in_channels:
-        gray = w.sum(dim=1, keepdim=True)
-        out['features.0.weight'] = gray if in_channels == 1 else \
-            gray.repeat(1, in_channels, 1, 1) / in_channels
+    if w is not None and in_channels is not None:
+        out['features.0.weight'] = adapt_input_kernel(w, in_channels)
     if fc_shapes is not None and 'classifier.0.weight' in state:
         (fc6_shape, fc7_shape) = fc_shapes
         fc6, fc7 = state['classifier.0.weight'], state['classifier.3.weight']
@@ -88,6 +87,8 @@ class VGG(BaseModule):
         fc_channels, fc_kernel, fc_dropout: fc6/fc7 width, fc6 kernel, dropout probability.
         norm_eval: keep norm layers in eval mode while training (for frozen pretrained stats).
         frozen_stages: freeze the first ``frozen_stages`` stages (-1: none).
+        pretrained: a checkpoint path, the same as ``init_cfg=dict(type='Pretrained',
+            checkpoint=pretrained)``.
     """
 
     arch_settings = {11: (1, 1, 2, 2, 2), 13: (2, 2, 2, 2, 2), 16: (2, 2, 3, 3, 3),
@@ -110,7 +111,12 @@ class VGG(BaseModule):
                  fc_dropout: float = 0.5,
                  norm_eval: bool = False,
                  frozen_stages: int = -1,
+                 pretrained: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        if pretrained is not None:  # mmseg's EncoderDecoder(pretrained=...) sets this
+            if init_cfg is not None:
+                raise ValueError('VGG: give either pretrained or init_cfg, not both')
+            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         super().__init__(init_cfg)
         if depth not in self.arch_settings:
             raise KeyError(f'invalid depth {depth} for VGG, use one of '
@@ -173,8 +179,17 @@ class VGG(BaseModule):
                 outs.append(x)
         return VGGFeatures(outs, indices if self.return_indices else None, sizes, input_size)
 
+    def convert_pretrained_state(self, state: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """torchvision's VGG layout onto this one (called by the ``Pretrained`` loader, which
+        then adapts the first conv to ``in_channels``)."""
+        fc_shapes = (tuple(self.fc6.weight.shape), tuple(self.fc7.weight.shape)) \
+            if self.with_fc else None
+        return convert_torchvision_vgg(state, fc_shapes=fc_shapes)
+
     def init_weights(self) -> None:
-        """Kaiming init, or load a checkpoint (torchvision VGG layouts are converted)."""
+        """Kaiming init, or load a checkpoint (:func:`~seg_ext.mmseg.models.utils.load_pretrained`:
+        torchvision layouts converted, first conv adapted, an error if anything else does not
+        fit)."""
         cfg = self.init_cfg or {}
         if cfg.get('type') != 'Pretrained':
             for m in self.modules():
@@ -187,18 +202,8 @@ class VGG(BaseModule):
             if not cfg:
                 return
             return super().init_weights()
-        ckpt = CheckpointLoader.load_checkpoint(cfg['checkpoint'], map_location='cpu')
-        state = ckpt.get('state_dict', ckpt)
-        prefix = cfg.get('prefix')
-        if prefix:
-            state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-        fc_shapes = (tuple(self.fc6.weight.shape), tuple(self.fc7.weight.shape)) \
-            if self.with_fc else None
-        state = convert_torchvision_vgg(state, self.in_channels, fc_shapes)
-        missing, unexpected = self.load_state_dict(state, strict=False)
-        print_log(f"VGG: loaded {len(state) - len(unexpected)} tensors from {cfg['checkpoint']}"
-                  + (f'; missing {missing}' if missing else '')
-                  + (f'; unexpected {unexpected}' if unexpected else ''), logger='current')
+        load_pretrained(self, cfg['checkpoint'], prefix=cfg.get('prefix'),
+                        map_location=cfg.get('map_location', 'cpu'))
         self._is_init = True
 
     def _freeze_stages(self) -> None:

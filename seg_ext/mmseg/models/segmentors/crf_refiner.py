@@ -11,6 +11,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
 from ....core.crf import class_probabilities, labels_from_probabilities, refine_probabilities
+from ....core.postprocess import remove_small_components_tensor
 from ...registry import build_postprocessor
 
 
@@ -54,15 +55,23 @@ class CRFRefiner(BaseTTAModel):
 
     Args:
         module: the segmentor (config or module).
-        crf: a ``POSTPROCESSORS`` config (``dict(type='DenseCRF', ...)``).
+        crf: a ``POSTPROCESSORS`` config (``dict(type='DenseCRF', ...)``), or ``None`` for
+            ``min_area`` alone.
         keep_raw: keep the unrefined labels as ``pred_sem_seg_raw``.
+        min_area: afterwards, connected components of a non-background class smaller than this
+            many pixels become background (:func:`seg_ext.core.postprocess.
+            remove_small_components`; the config key ``postprocess=dict(min_area=N)``).
     """
 
-    def __init__(self, module: Union[dict, nn.Module], crf: dict, keep_raw: bool = True,
-                 data_preprocessor: Optional[dict] = None) -> None:
+    def __init__(self, module: Union[dict, nn.Module], crf: Optional[dict] = None,
+                 keep_raw: bool = True, data_preprocessor: Optional[dict] = None,
+                 min_area: int = 0) -> None:
         super().__init__(module, data_preprocessor)
-        self.crf = build_postprocessor(crf)
+        if not crf and min_area <= 1:
+            raise ValueError('CRFRefiner needs a crf and/or min_area > 1')
+        self.crf = build_postprocessor(crf) if crf else None
         self.keep_raw = keep_raw
+        self.min_area = int(min_area)
 
     def _threshold(self) -> float:
         model = self.module
@@ -88,20 +97,25 @@ class CRFRefiner(BaseTTAModel):
     def refine(self, outputs: Sequence, images: Sequence[np.ndarray]) -> None:
         """Refine ``outputs`` (data samples with ``seg_logits``) in place."""
         logits = [s.seg_logits.data for s in outputs]
-        probs = [class_probabilities(x) for x in logits]
-        refined = refine_probabilities(self.crf, probs, images)
+        refined = [None] * len(outputs)
+        if self.crf is not None:
+            probs = [class_probabilities(x) for x in logits]
+            refined = refine_probabilities(self.crf, probs, images)
         threshold = self._threshold()
         for s, x, q in zip(outputs, logits, refined):
             raw = s.pred_sem_seg.data
             if self.keep_raw:
                 s.pred_sem_seg_raw = PixelData(data=raw.clone())
-            binary = x.shape[0] == 1
-            pred = labels_from_probabilities(q, binary, threshold)
+            pred = raw[0]
+            if q is not None:
+                binary = x.shape[0] == 1
+                pred = labels_from_probabilities(q, binary, threshold)
+                # the refined distribution in the head's own convention: sigmoid heads store the
+                # foreground probability, softmax heads logits (log q: softmax(log q) = q)
+                refined_logits = q[1:2] if binary else torch.log(q.clamp_min(1e-12))
+                s.seg_logits = PixelData(data=refined_logits.to(x.device, x.dtype))
+            pred = remove_small_components_tensor(pred, self.min_area)
             s.pred_sem_seg = PixelData(data=pred[None].to(raw.device, raw.dtype))
-            # the refined distribution in the head's own convention: sigmoid heads store the
-            # foreground probability, softmax heads logits (log q: softmax(log q) = q)
-            refined_logits = q[1:2] if binary else torch.log(q.clamp_min(1e-12))
-            s.seg_logits = PixelData(data=refined_logits.to(x.device, x.dtype))
 
     def _step(self, data: dict, step: str) -> list:
         images = [original_image(x, m) for x, m in zip(self._raw_inputs(data), self._metas(data))]
