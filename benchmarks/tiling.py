@@ -38,8 +38,8 @@ def tiling_probe(side: int, tile: int, overlap: int, device: str = 'cpu',
     rng = np.random.default_rng(0)
     a = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
     b = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
-    base = current_rss_mb()
     resettable = reset_peak_rss()
+    base = current_rss_mb()  # after the reset: the peak from here on is never below it
     t0 = time.perf_counter()
     res = inferencer(a, b, tile=tile, overlap=overlap)
     seconds = time.perf_counter() - t0
