@@ -195,3 +195,27 @@ def test_labels_equal_tools_test_out(demo, ckpt, tmp_path, tta):
     assert sorted(ours) == sorted(theirs) and len(ours) == 10
     for sid in ours:
         assert np.array_equal(ours[sid], theirs[sid]), sid
+
+
+@pytest.mark.slow
+def test_crf_equals_the_crf_refiner_of_tools_test(demo, ckpt, tmp_path, capsys):
+    """--crf (the config's tuned DenseCRF) gives the labels of the CRFRefiner that
+    tools/test.py --crf dense wraps around the model."""
+    from mmengine.config import Config
+    from mmseg.apis import inference_model, init_model
+
+    from seg_ext.mmseg.apis import runner_setup
+    from seg_ext.mmseg.models import CRFRefiner
+    images = demo / 'data' / 'tgs_salt_demo' / 'test' / 'images'
+    rc, out = predict([CONFIG, ckpt, '--input', images, '--out-dir', tmp_path, '--crf'], capsys)
+    assert rc == 0, out
+    crf = runner_setup.crf_settings(Config.fromfile(CONFIG), 'dense', CONFIG)
+    segmentor = init_model(CONFIG, ckpt, device='cpu')
+    model = CRFRefiner(segmentor, crf=crf, keep_raw=True)  # what enable_crf builds
+    model.cfg = segmentor.cfg
+    changed = 0
+    for sid, lab in labels_in(tmp_path / 'labels').items():
+        ref = inference_model(model, str(images / f'{sid}.png'))
+        assert np.array_equal(lab, ref.pred_sem_seg.data[0].numpy()), sid
+        changed += int((ref.pred_sem_seg_raw.data != ref.pred_sem_seg.data).sum())
+    assert changed > 0  # the CRF did change some pixels
