@@ -44,6 +44,8 @@ def main() -> None:
     configure_resume(cfg, args.resume)
     runner_setup.add_reliability_defaults(cfg)
     runner = runner_setup.build_runner(cfg, args.config, 'train')
+    if cfg.get('resume') and cfg.get('load_from'):  # another model's checkpoint: one line
+        runner_setup.check_checkpoint_matches(runner.model, cfg.load_from)
     runner.train()
     distributed.cleanup_distributed()
 

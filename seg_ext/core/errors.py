@@ -43,3 +43,13 @@ class ConfigError(ValueError):
 
 class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or Inf (the message names the iteration and the terms)."""
+
+
+def first_problem(problems: 'list[DataError]') -> DataError:
+    """The first of several data problems, as an error of its type that says how many more there
+    are (``tools/check_dataset.py`` lists them all)."""
+    first = problems[0]
+    if len(problems) == 1:
+        return first
+    return type(first)(first.path, f'{first.problem} (and {len(problems) - 1} more problem(s): '
+                       'tools/check_dataset.py lists them all)')

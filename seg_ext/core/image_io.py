@@ -91,3 +91,36 @@ def to_bgr(img: np.ndarray) -> np.ndarray:
     if img.shape[2] == 4:
         return cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
     return img
+
+
+def is_palette_png(data: bytes) -> bool:
+    """Whether ``data`` is a PNG of colour type 3 (palette, PIL mode ``"P"``): its pixels are
+    indices into a palette, which OpenCV would expand into 3 colour channels."""
+    return len(data) > 25 and data[:8] == b'\x89PNG\r\n\x1a\n' and data[12:16] == b'IHDR' \
+        and data[25] == 3
+
+
+def decode_label_image(data: bytes, path: PathType) -> np.ndarray:
+    """Decode a label/mask image, values unchanged: a palette PNG gives its indices (H×W, as
+    VOC/PennFudan-style masks are meant to be read), anything else what OpenCV's
+    ``IMREAD_UNCHANGED`` gives.
+
+    Raises:
+        DataError: empty, corrupt or truncated file.
+    """
+    if not is_palette_png(data):
+        return decode_image(data, path, 'unchanged')
+    import io
+
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return np.array(im)
+    except (OSError, ValueError, SyntaxError) as e:
+        raise DataError(path, f'cannot be decoded as a palette PNG ({len(data)} bytes; corrupt '
+                        f'or truncated file: {e})') from None
+
+
+def read_label_image(path: PathType) -> np.ndarray:
+    """Read a local label/mask image (see :func:`decode_label_image`)."""
+    return decode_label_image(read_bytes(path), path)

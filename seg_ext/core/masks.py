@@ -51,3 +51,24 @@ def check_mask_size(mask: np.ndarray, source: PathType, image_hw: Tuple[int, int
 def missing_annotation(image_path: PathType) -> MissingDataError:
     """The error for a labelled sample that has neither a mask file nor an RLE."""
     return MissingDataError(image_path, 'no mask file and no RLE mask for this image')
+
+
+def binary_mask_from_rle_for_image(rle: Optional[str], rle_hw: Optional[Tuple[int, int]],
+                                   image_hw: Tuple[int, int], source: str,
+                                   image_path: PathType = '') -> np.ndarray:
+    """Decode an RLE made for ``rle_hw`` images (``None``: the image's size) as the mask of an
+    ``image_hw`` image.
+
+    Raises:
+        DataError: naming ``source``, when the sizes differ (a column-major RLE decoded at another
+            size gives a sheared mask, and the RLE cannot be checked against the image), or the
+            RLE is malformed.
+    """
+    rle_hw = tuple(int(v) for v in (rle_hw or image_hw))
+    image_hw = tuple(int(v) for v in image_hw)
+    if rle_hw != image_hw:
+        raise DataError(source, f'the image {image_path} is {image_hw[0]}x{image_hw[1]} but its '
+                        f'only mask is an RLE, made for {rle_hw[0]}x{rle_hw[1]} images: the RLE '
+                        'cannot be checked against this image (give a mask PNG, or resize the '
+                        'image)')
+    return binary_mask_from_rle(rle, rle_hw, source)

@@ -11,11 +11,14 @@ from .errors import DataError
 
 @dataclass
 class CheckReport:
-    """What checking one dataset found."""
+    """What checking one dataset found: ``problems`` (each fails the check), ``warnings``
+    (worth a look, e.g. a class that never occurs) and ``notes`` (facts, e.g. pixel counts)."""
     name: str
     samples: int = 0
     problems: List[str] = field(default_factory=list)
     truncated: bool = False
+    notes: List[str] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -24,7 +27,11 @@ class CheckReport:
     def summary(self) -> str:
         more = ' (stopped early, --max-errors)' if self.truncated else ''
         head = f'{self.name}: {self.samples} samples, {len(self.problems)} problem(s){more}'
-        return '\n'.join([head] + [f'  {p}' for p in self.problems])
+        return '\n'.join([head] + [f'  {n}' for n in self.notes]
+                         + [f'  warning: {w}' for w in self.warnings]
+                         + [f'  {p}' for p in self.problems]
+                         + ([f'  {len(self.problems)} problem(s) in {self.name}']
+                            if self.problems else []))
 
 
 def describe(exc: BaseException, fallback: str) -> str:
@@ -55,7 +62,9 @@ def run_checks(reports: List[CheckReport], out: Optional[Callable[[str], None]] 
     for r in reports:
         out(r.summary())
     ok = all(r.ok for r in reports)
-    out('all datasets OK' if ok else 'problems found: fix the files above (each line names one)')
+    total = sum(len(r.problems) for r in reports)
+    out('all datasets OK' if ok else f'{total} problem(s) found: fix the files above (each line '
+        'names one)')
     return ok
 
 

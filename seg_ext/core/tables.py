@@ -7,7 +7,8 @@ from .errors import DataError, MissingDataError
 
 
 def read_csv_column(path: str, key: str, value: str) -> Dict[str, str]:
-    """Read a two-column Kaggle CSV (``id,<value>``) into ``{id: value}``.
+    """Read a two-column Kaggle CSV (``id,<value>``) into ``{id: value}`` (UTF-8, a byte-order
+    mark accepted).
 
     Raises:
         MissingDataError: no such file.
@@ -16,7 +17,7 @@ def read_csv_column(path: str, key: str, value: str) -> Dict[str, str]:
     if not osp.isfile(path):
         raise MissingDataError(path, 'CSV file not found')
     table: Dict[str, str] = {}
-    with open(path, newline='') as f:
+    with open(path, newline='', encoding='utf-8-sig') as f:  # a UTF-8 BOM (Excel) accepted
         reader = csv.DictReader(f)
         if reader.fieldnames is None or key not in reader.fieldnames or \
                 value not in reader.fieldnames:

@@ -8,7 +8,7 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from ..core.coco.formats import rgb2id
 from ..core.errors import DataError
-from ..core.image_io import read_image
+from ..core.image_io import decode_image, is_palette_png, read_bytes, read_image
 from ..core.reporting import CheckReport, check_samples, describe
 
 
@@ -26,7 +26,12 @@ def check_record(rec: dict, meta) -> None:
                             f'the dataset has {things} thing classes')
     if 'sem_seg_file_name' in rec:
         path = rec['sem_seg_file_name']
-        sem = read_image(path)
+        data = read_bytes(path)
+        if is_palette_png(data):  # DatasetMapper reads sem_seg_file_name with PIL mode "L"
+            raise DataError(path, 'semantic map is a palette PNG: Detectron2 reads it as gray '
+                            'levels (PIL mode "L"), not as its palette indices; save the indices '
+                            'as a single-channel (grayscale) PNG')
+        sem = decode_image(data, path)
         if sem.shape[:2] != (h, w):
             raise DataError(path, f'semantic map is {sem.shape[1]}x{sem.shape[0]} but its image '
                             f'{rec["file_name"]} is {w}x{h}')

@@ -3,6 +3,7 @@ behind ``tools/d2_train_net.py`` (train / ``--eval-only`` / ``--resume``, multi-
 multi-machine through Detectron2's ``launch``, CPU processes with gloo when there is no GPU)."""
 import argparse
 import logging
+import os.path as osp
 import socket
 from typing import Callable, List, Optional, Sequence
 
@@ -15,7 +16,8 @@ from detectron2.engine import DefaultTrainer, default_argument_parser, default_s
 from detectron2.engine import launch as _d2_launch
 from detectron2.utils import comm
 
-from ..core.errors import ConfigError
+from ..core.checkpoint_files import checkpoint_problem
+from ..core.errors import ConfigError, DataError, MissingDataError
 from .checkpoint import ResumableCheckpointer, SkippingSampler
 from .config import get_cfg
 from .datasets import register_from_cfg
@@ -116,7 +118,9 @@ def setup(args: argparse.Namespace):
 def main(args: argparse.Namespace):
     """Train (or with ``--eval-only`` evaluate ``MODEL.WEIGHTS`` / the last checkpoint)."""
     cfg = setup(args)
+    check_batch_size(cfg, args.config_file)
     if args.eval_only:
+        check_eval_weights(cfg, resume=args.resume)
         model = build_model(cfg, args.config_file)
         ResumableCheckpointer(model, save_dir=cfg.OUTPUT_DIR, require_complete=True).resume_or_load(
             cfg.MODEL.WEIGHTS, resume=args.resume)
@@ -124,6 +128,39 @@ def main(args: argparse.Namespace):
     trainer = build_trainer(cfg, args.config_file)
     trainer.resume_or_load(resume=args.resume)
     return trainer.train()
+
+
+def check_batch_size(cfg, config_file: str) -> None:
+    """``SOLVER.IMS_PER_BATCH`` must be a positive integer (:class:`ConfigError` otherwise)."""
+    size = cfg.SOLVER.IMS_PER_BATCH
+    if not isinstance(size, int) or size <= 0:
+        raise ConfigError(config_file, f'SOLVER.IMS_PER_BATCH (the train loader\'s batch size) '
+                          f'must be a positive integer, got {size!r}')
+
+
+def check_eval_weights(cfg, resume: bool = False) -> None:
+    """``--eval-only`` evaluates ``MODEL.WEIGHTS`` (or with ``--resume`` the newest complete
+    checkpoint of ``OUTPUT_DIR``): a local weights file must exist and, for ``.pth`` files, be a
+    complete torch archive.
+
+    Raises:
+        DataError: naming ``MODEL.WEIGHTS`` (empty) or the file (missing, truncated).
+    """
+    if resume and ResumableCheckpointer(torch.nn.Module(), save_dir=cfg.OUTPUT_DIR,
+                                        save_to_disk=False).has_checkpoint():
+        return
+    weights = cfg.MODEL.WEIGHTS
+    if not weights:
+        raise DataError('MODEL.WEIGHTS', '--eval-only needs the weights to evaluate: set '
+                        'MODEL.WEIGHTS path/to/model_final.pth')
+    if '://' in weights:  # detectron2://, https://, ... : Detectron2 fetches them
+        return
+    if not osp.isfile(weights):
+        raise MissingDataError(weights, 'MODEL.WEIGHTS: checkpoint file not found')
+    if weights.endswith('.pth'):
+        problem = checkpoint_problem(weights)
+        if problem is not None:
+            raise DataError(weights, f'MODEL.WEIGHTS: cannot load this checkpoint: {problem}')
 
 
 def _build_errors(config_file: str):

@@ -43,7 +43,7 @@ def tgs_sid(root):
 
 def tgs_missing_folder(root):
     shutil.rmtree(osp.join(root, 'train', 'images'))
-    return osp.join('train', 'images', tgs_sid(root) + '.png'), 'not found'
+    return osp.join('train', 'images'), 'image folder not found'
 
 
 def tgs_empty_split(root):

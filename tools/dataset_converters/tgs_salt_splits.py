@@ -5,8 +5,13 @@
 writes data/tgs_salt/splits/fold{k}_{train,val}.txt and folds.csv.
 """
 import argparse
+import os.path as osp
+import sys
 
-from seg_ext.core.tgs_salt import write_tgs_splits
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+
+from seg_ext.core.cli import run_tool  # noqa: E402
+from seg_ext.core.tgs_salt import write_tgs_splits  # noqa: E402
 
 
 def main() -> None:
@@ -23,4 +28,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -18,6 +18,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
+from seg_ext.core.cli import run_tool  # noqa: E402
 from seg_ext.core.coco import export_coco_instances, export_coco_panoptic  # noqa: E402
 
 
@@ -49,4 +50,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

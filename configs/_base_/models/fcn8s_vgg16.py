@@ -3,7 +3,7 @@
 # (Needs `import seg_ext.mmseg`: top-level configs set custom_imports.)
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
-    type='SegDataPreProcessor',
+    type='CheckedSegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,

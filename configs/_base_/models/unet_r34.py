@@ -4,7 +4,7 @@
 
 norm_cfg = dict(type='SyncBN', requires_grad=True)  # reverted to BN when not distributed
 data_preprocessor = dict(
-    type='SegDataPreProcessor',
+    type='CheckedSegDataPreProcessor',
     mean=[128.0],
     std=[40.0],
     bgr_to_rgb=False,

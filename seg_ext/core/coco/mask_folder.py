@@ -11,7 +11,7 @@ from typing import Iterator, List, Optional
 import numpy as np
 
 from ..errors import DataError, MissingDataError
-from ..image_io import read_image
+from ..image_io import read_image, read_label_image
 from .formats import encode_rle, instances_from_mask, mask_to_polygons
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
@@ -32,10 +32,11 @@ def list_images(image_dir: str) -> List[str]:
 
 
 def read_label_map(path: str) -> np.ndarray:
-    """An 8- or 16-bit label PNG, values unchanged (errors name the file)."""
+    """An 8- or 16-bit label PNG, values unchanged; a palette PNG gives its indices (errors name
+    the file)."""
     if not osp.isfile(path):
         raise MissingDataError(path, 'mask file not found')
-    return read_image(path, 'unchanged')
+    return read_label_image(path)
 
 
 def check_same_size(path: str, array: np.ndarray, image_name: str, height: int,

@@ -26,13 +26,19 @@ def configure_resume(cfg: Config, resume: Optional[str]) -> None:
     """``--resume`` (newest complete checkpoint of the work dir; none: start from scratch) or
     ``--resume PATH`` (that checkpoint, which must be complete).
 
+    A config that sets ``resume = True`` itself is treated the same way (``load_from`` as
+    ``PATH`` when set, else the work dir's newest complete checkpoint): mmengine alone would
+    auto-resume whatever ``last_checkpoint`` names, however damaged.
+
     Must be called after ``cfg.work_dir`` is resolved.
 
     Raises:
         DataError: ``PATH`` is missing, truncated or damaged.
     """
     if resume is None:
-        return
+        if not cfg.get('resume'):
+            return
+        resume = cfg.get('load_from') or 'auto'
     if resume == 'auto':
         path = find_resume_checkpoint(cfg.work_dir)
         if path is None:

@@ -38,12 +38,27 @@ def config_errors(config_path: str) -> Iterator[None]:
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """``Config.fromfile(path)`` + ``--cfg-options`` overrides, errors as :class:`ConfigError`."""
+    """``Config.fromfile(path)`` + ``--cfg-options`` overrides, errors as :class:`ConfigError`
+    (also a batch size that is not a positive integer, naming the loader)."""
     with config_errors(path):
         cfg = Config.fromfile(path)
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
+    check_batch_sizes(cfg, path)
     return cfg
+
+
+def check_batch_sizes(cfg: Config, config_path: str) -> None:
+    """Raise :class:`ConfigError` naming ``<split>_dataloader.batch_size`` when it is not a
+    positive integer (PyTorch's ``DataLoader`` error names neither the loader nor the config)."""
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        if not isinstance(loader, dict) or 'batch_size' not in loader:
+            continue
+        size = loader['batch_size']
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            raise ConfigError(config_path, f'{split}_dataloader.batch_size must be a positive '
+                              f'integer, got {size!r}')
 
 
 def build_runner(cfg: Config, config_path: str, phase: str):

@@ -5,7 +5,9 @@ from typing import List, Optional
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from ...core.errors import DataError
 from ...core.tgs_salt import tgs_records
+from .bitemporal_cd import refuse_reduce_zero_label
 from .checked_loading import with_checked_loading
 
 
@@ -32,11 +34,15 @@ class TGSSaltDataset(BaseSegDataset):
     Args:
         ann_file: split file listing ids (relative to ``data_root``); empty = every image.
         rle_file: ``train.csv`` (relative to ``data_root``); ``None`` to use PNG masks only.
-        depth_file: ``depths.csv``; ``None`` to skip depths. Depth is stored as ``depth`` in each
-            sample (used by ``AddDepthChannel``).
+        depth_file: ``'depths.csv'`` to read depths (stored as ``depth`` in each sample, used by
+            ``AddDepthChannel``; a missing file or a depth that is not a finite number is an
+            error); ``None`` (default): no depth is read, the file need not exist.
         with_annotations: ``None`` = expect masks unless in ``test_mode`` with no mask folder and
             no RLE file; ``False`` for unlabelled images.
+        collect_problems: list every per-sample problem in ``self.problems`` and leave those
+            samples out (``tools/check_dataset.py``) instead of raising the first.
         **kwargs: ``BaseSegDataset`` arguments (``data_root``, ``data_prefix``, ``pipeline``, ...).
+            ``reduce_zero_label=True`` is refused: it would make background the ignore index.
     """
 
     METAINFO = dict(classes=('background', 'salt'), palette=[[0, 0, 0], [255, 160, 40]])
@@ -47,9 +53,13 @@ class TGSSaltDataset(BaseSegDataset):
                  seg_map_suffix: str = '.png',
                  data_prefix: dict = dict(img_path='train/images', seg_map_path='train/masks'),
                  rle_file: Optional[str] = 'train.csv',
-                 depth_file: Optional[str] = 'depths.csv',
+                 depth_file: Optional[str] = None,
                  with_annotations: Optional[bool] = None,
+                 collect_problems: bool = False,
                  **kwargs) -> None:
+        refuse_reduce_zero_label(type(self).__name__, kwargs)
+        self.collect_problems = collect_problems
+        self.problems: List[DataError] = []
         self.rle_file = rle_file
         self.depth_file = depth_file
         self.with_annotations = with_annotations
@@ -66,12 +76,14 @@ class TGSSaltDataset(BaseSegDataset):
 
     def load_data_list(self) -> List[dict]:
         """Build one record per id, checking that every file it needs exists."""
+        self.problems = []
         records = tgs_records(
             self.data_prefix.get('img_path') or '', self.data_prefix.get('seg_map_path') or None,
             split_file=self.ann_file, rle_file=self._root_join(self.rle_file),
             depth_file=self._root_join(self.depth_file), with_annotations=self.with_annotations,
             test_mode=self.test_mode, img_suffix=self.img_suffix,
-            seg_map_suffix=self.seg_map_suffix)
+            seg_map_suffix=self.seg_map_suffix,
+            problems=self.problems if self.collect_problems else None)
         for rec in records:
             rec.update(label_map=self.label_map, reduce_zero_label=self.reduce_zero_label,
                        seg_fields=[])

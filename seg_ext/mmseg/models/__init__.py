@@ -1,9 +1,10 @@
 from .backbones import VGG, VGGFeatures
-from .data_preprocessors import MultiImageSegDataPreProcessor
+from .data_preprocessors import CheckedSegDataPreProcessor, MultiImageSegDataPreProcessor
 from .decode_heads import FCNSkipHead, SegNetHead, UNetHead
 from .segmentors import CRFRefiner, SegNet, SegProbTTAModel, SiameseEncoderDecoder
 
 __all__ = [
     'UNetHead', 'SegNetHead', 'FCNSkipHead', 'VGG', 'VGGFeatures', 'SegNet',
-    'SiameseEncoderDecoder', 'MultiImageSegDataPreProcessor', 'CRFRefiner', 'SegProbTTAModel'
+    'SiameseEncoderDecoder', 'MultiImageSegDataPreProcessor', 'CheckedSegDataPreProcessor',
+    'CRFRefiner', 'SegProbTTAModel'
 ]

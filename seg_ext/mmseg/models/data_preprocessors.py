@@ -1,8 +1,36 @@
-"""Data preprocessor for several images stacked along channels (bi-temporal pairs)."""
+"""Data preprocessors: input channels checked against ``mean``/``std``; several images stacked
+along channels (bi-temporal pairs)."""
 from typing import Any, Dict, Sequence
 
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.registry import MODELS
+
+from ...core.errors import ConfigError
+
+
+def check_channels(inputs, mean) -> None:
+    """Raise when an input's channel count differs from ``len(mean)`` (torch would broadcast a
+    1-channel image against a 2-value mean into two identical channels without a word)."""
+    if mean is None:
+        return
+    want = int(mean.numel())
+    for x in inputs:
+        if x.dim() == 3 and x.size(0) != want:
+            raise ConfigError('model.data_preprocessor',
+                              f'normalises {want} channel(s) (mean/std) but an input image has '
+                              f'{x.size(0)}: does every pipeline (train, val, test) produce the '
+                              'same channels, e.g. AddDepthChannel in each?')
+
+
+@MODELS.register_module()
+class CheckedSegDataPreProcessor(SegDataPreProcessor):
+    """mmseg's ``SegDataPreProcessor`` that refuses inputs whose channel count is not the length
+    of ``mean``/``std`` instead of broadcasting them."""
+
+    def forward(self, data: dict, training: bool = False) -> Dict[str, Any]:
+        if self._enable_normalize:
+            check_channels(data['inputs'], self.mean)
+        return super().forward(data, training)
 
 
 @MODELS.register_module()

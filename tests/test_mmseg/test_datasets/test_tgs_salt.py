@@ -26,7 +26,7 @@ def first_id(root):
 
 
 def test_reads_kaggle_layout(tgs_root):
-    ds = build(tgs_root)
+    ds = build(tgs_root, depth_file='depths.csv')
     assert len(ds) == 30  # 3 of 4 folds of 40
     assert ds.metainfo['classes'] == ('background', 'salt')
     sample = ds[0]
@@ -64,7 +64,8 @@ def test_one_channel_png_and_16bit_mask(tgs_copy):
 
 
 def test_depth_channel(tgs_root):
-    ds = build(tgs_root, pipeline=PIPELINE + [dict(type='AddDepthChannel')])
+    ds = build(tgs_root, pipeline=PIPELINE + [dict(type='AddDepthChannel')],
+               depth_file='depths.csv')
     sample = ds[0]
     assert sample['img'].shape == (101, 101, 2)
     z = ds.get_data_info(0)['depth']
@@ -175,4 +176,4 @@ def test_duplicate_id_in_csv(tgs_copy):
     lines = open(csv).readlines()
     open(csv, 'w').writelines(lines + [lines[1]])
     with pytest.raises(DataError, match=rf'depths\.csv: line {len(lines) + 1}: duplicate id'):
-        build(tgs_copy)
+        build(tgs_copy, depth_file='depths.csv')

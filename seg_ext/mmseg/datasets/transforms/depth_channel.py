@@ -15,7 +15,8 @@ class AddDepthChannel(BaseTransform):
     after: the channel is constant.
 
     Raises:
-        DataError: the sample has no depth (id missing from ``depths.csv``).
+        DataError: the sample has no depth: the dataset reads none (``depth_file=None``) or
+            its id is missing from ``depths.csv``.
     """
 
     def __init__(self, scale: float = 255.0 / 1000.0) -> None:
@@ -24,8 +25,13 @@ class AddDepthChannel(BaseTransform):
     def transform(self, results: dict) -> dict:
         depth = results.get('depth')
         if depth is None:
-            raise DataError(results.get('depth_source', 'depths.csv'),
-                            f"no depth for id {results.get('sample_id', results.get('img_path'))}")
+            sample = results.get('sample_id', results.get('img_path'))
+            source = results.get('depth_source')
+            if not source:
+                raise DataError(results.get('img_path', '?'), 'AddDepthChannel needs a depth but '
+                                'the dataset reads none: set depth_file=\'depths.csv\' in the '
+                                'dataset of every pipeline that adds the depth channel')
+            raise DataError(source, f'no depth for id {sample!r} (no row for it)')
         img = results['img']
         if img.ndim == 2:
             img = img[..., None]

@@ -7,23 +7,33 @@ from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
 from ....core.errors import MissingDataError
-from ....core.image_io import decode_image, to_gray
+from ....core.image_io import decode_image, decode_label_image, to_gray
 from ....core.masks import (
     binary_mask_from_image,
-    binary_mask_from_rle,
+    binary_mask_from_rle_for_image,
     check_mask_size,
     missing_annotation,
 )
 
 
+def read_file_bytes(path: str, backend_args: Optional[dict] = None) -> bytes:
+    """The bytes of ``path`` through mmengine's file backends (a missing file named)."""
+    try:
+        return fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError:
+        raise MissingDataError(path, 'image file not found') from None
+
+
 def read_image_file(path: str, flag: str = 'unchanged',
                     backend_args: Optional[dict] = None) -> np.ndarray:
     """Read ``path`` through mmengine's file backends and decode it (errors name the file)."""
-    try:
-        data = fileio.get(path, backend_args=backend_args)
-    except FileNotFoundError:
-        raise MissingDataError(path, 'image file not found') from None
-    return decode_image(data, path, flag)
+    return decode_image(read_file_bytes(path, backend_args), path, flag)
+
+
+def read_label_file(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """Read a label image through mmengine's file backends, values unchanged; a palette PNG
+    gives its indices (errors name the file)."""
+    return decode_label_image(read_file_bytes(path, backend_args), path)
 
 
 @TRANSFORMS.register_module()
@@ -75,8 +85,9 @@ class LoadBinaryAnnotations(BaseTransform):
     """Load a binary (background/foreground) mask as ``gt_seg_map`` with values 0/1.
 
     The mask comes from ``results['seg_map_path']`` (PNG, 8- or 16-bit, 1 or 3 equal channels,
-    foreground stored as 255, 65535 or 1) or, when that is ``None``, from a Kaggle RLE string in
-    ``results['rle_mask']`` decoded at the image's original size.
+    or a palette PNG read as its indices; foreground stored as 255, 65535 or 1) or, when that is
+    ``None``, from a Kaggle RLE string in ``results['rle_mask']`` decoded at
+    ``results['rle_shape']`` (the TGS size, 101×101) or else the image's original size.
 
     Must run after the image is loaded (the mask size is checked against ``ori_shape``).
 
@@ -85,12 +96,21 @@ class LoadBinaryAnnotations(BaseTransform):
     (no ``gt_seg_map``). Dataset samples always carry ``seg_map_path`` (``None`` for an RLE mask),
     so a labelled sample without its mask still fails.
 
+    Args:
+        reduce_zero_label: as mmseg's ``LoadAnnotations``: background (0) becomes the ignore
+            index 255 and foreground class 0. ``None`` takes ``results['reduce_zero_label']``
+            (set by the dataset).
+        backend_args: mmengine file-backend arguments.
+
     Raises:
-        DataError: mask missing, undecodable, of another size than its image, or holding values
-            other than background/foreground; the message names the file (or ``train.csv`` row).
+        DataError: mask missing, undecodable, of another size than its image (an RLE of an image
+            of another size than the one it was made for), or holding values other than
+            background/foreground; the message names the file (or ``train.csv`` row).
     """
 
-    def __init__(self, backend_args: Optional[dict] = None) -> None:
+    def __init__(self, reduce_zero_label: Optional[bool] = None,
+                 backend_args: Optional[dict] = None) -> None:
+        self.reduce_zero_label = reduce_zero_label
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
@@ -99,15 +119,20 @@ class LoadBinaryAnnotations(BaseTransform):
         img_hw = tuple(results['ori_shape'][:2])
         path = results.get('seg_map_path')
         if path is not None:
-            mask = binary_mask_from_image(read_image_file(path, 'unchanged', self.backend_args),
-                                          path)
+            mask = binary_mask_from_image(read_label_file(path, self.backend_args), path)
             source = path
         elif results.get('rle_mask') is not None or results.get('rle_source') is not None:
             source = f"{results.get('rle_source', 'RLE')} (id {results.get('sample_id', '?')})"
-            mask = binary_mask_from_rle(results.get('rle_mask'), img_hw, source)
+            mask = binary_mask_from_rle_for_image(results.get('rle_mask'),
+                                                  results.get('rle_shape'), img_hw, source,
+                                                  results.get('img_path', ''))
         else:
             raise missing_annotation(results.get('img_path', '?'))
         check_mask_size(mask, source, img_hw, results.get('img_path', ''))
+        reduce = self.reduce_zero_label if self.reduce_zero_label is not None else \
+            results.get('reduce_zero_label', False)
+        if reduce:  # mmseg's LoadAnnotations: 0 -> 255 (ignore), k -> k - 1
+            mask = np.where(mask == 0, 255, mask - 1).astype(np.uint8)
         results['gt_seg_map'] = mask
         results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in results['seg_fields']:
@@ -115,4 +140,4 @@ class LoadBinaryAnnotations(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}()'
+        return f'{type(self).__name__}(reduce_zero_label={self.reduce_zero_label})'

@@ -34,6 +34,9 @@ class SegMetric(IoUMetric):
     - ``TGS`` (when ``tgs_score=True``): the TGS Salt Kaggle score of class ``fg_class``;
     - ``IoU.<class>`` and ``Acc.<class>`` per class (also printed as a table).
 
+    The dataset's confusion matrix stays in :attr:`last_confusion_matrix` after evaluation
+    (``tools/test.py`` writes it as CSV and PNG next to the metrics JSON).
+
     Each image is reduced on its own device to a sparse ``C×C`` confusion matrix, so multi-process
     evaluation gathers exactly one small record per sample (no sample counted twice).
 
@@ -62,6 +65,9 @@ class SegMetric(IoUMetric):
         self.tgs_score = tgs_score
         self.fg_class = fg_class
         self.iou_thresholds = np.asarray(iou_thresholds, dtype=np.float64)
+        #: the dataset's ``C×C`` confusion matrix (int64; rows = ground truth, columns =
+        #: prediction) of the last ``compute_metrics`` call, on the main process; ``None`` before
+        self.last_confusion_matrix: Optional[np.ndarray] = None
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Reduce each prediction/ground-truth pair to a sparse confusion matrix."""
@@ -84,7 +90,9 @@ class SegMetric(IoUMetric):
                     raise DataError(source, str(e)) from None
                 nz = cm.nonzero().squeeze(1)
                 self.results.append(dict(idx=nz.cpu().numpy().astype(np.int32),
-                                         count=cm[nz].cpu().numpy()))
+                                         count=cm[nz].cpu().numpy(),
+                                         ignored=int((gt == self.ignore_index).sum()),
+                                         source=source))
             if self.output_dir is not None:
                 self._save_prediction(sample, pred)
 
@@ -105,6 +113,8 @@ class SegMetric(IoUMetric):
         n = len(classes)
         idx, count = self._stack(results)
         cm = np.bincount(idx, weights=count, minlength=n * n).reshape(n, n)
+        self.last_confusion_matrix = np.rint(cm).astype(np.int64)
+        self._check_binary_labels(cm, results, classes)
         scores = seg_scores(cm, beta=self.beta)
 
         def fmt(x: float) -> float:
@@ -133,6 +143,19 @@ class SegMetric(IoUMetric):
         print_log('per class results:', logger)
         print_log('\n' + table.get_string(), logger=logger)
         return metrics
+
+    def _check_binary_labels(self, cm: np.ndarray, results: List[dict], classes: list) -> None:
+        """A two-class ground truth where one class never occurs but pixels are the ignore
+        index: 0/255 masks read as labels (mmseg's ``LoadAnnotations``) -- every foreground pixel
+        became ignore, and the scores would be a perfect 100. Refused."""
+        ignored = sum(r.get('ignored', 0) for r in results)
+        absent = [c for c, total in zip(classes, cm.sum(axis=1)) if total == 0]
+        if len(classes) == 2 and absent and ignored:
+            raise DataError(results[0].get('source', '<ground truth>'),
+                            f'class {absent[0]!r} never occurs in the ground truth of the '
+                            f'{len(results)} evaluated image(s) while {ignored} pixels are the '
+                            f'ignore index {self.ignore_index}: 0/255 masks read with '
+                            'LoadAnnotations? use LoadBinaryAnnotations (0/255 -> 0/1)')
 
     def _stack(self, results: List[dict]) -> Tuple[np.ndarray, np.ndarray]:
         """All images' sparse confusion entries (``gt * C + pred`` and pixel counts), in order."""
