@@ -51,8 +51,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--kaggle-submission', metavar='FILE', help='write id,rle_mask rows '
                         '(binary models), in the order of --sample-submission')
     parser.add_argument('--sample-submission', help='ids and order of the submission (default: '
-                        'sample_submission.csv in the config\'s test data_root or up to two '
-                        'folders above --input, if present)')
+                        'sample_submission.csv up to two folders above --input, else in the '
+                        'config\'s test data_root, if present)')
     parser.add_argument('--tile', nargs=2, type=int, metavar=('H', 'W'), help='predict '
                         'window by window (sliding, blended overlaps): memory bounded by the tile')
     parser.add_argument('--overlap', type=int, default=0, help='pixels shared by neighbouring '
@@ -85,14 +85,15 @@ def _config_preset(cfg, config_path):
 
 
 def submission_order(args, cfg):
-    """Ids/order of the submission: --sample-submission, else sample_submission.csv in the
-    config's test data_root or up to two folders above the input (Kaggle's test/images)."""
+    """Ids/order of the submission: --sample-submission, else sample_submission.csv next to
+    the input or up to two folders above it (Kaggle's test/images), else in the config's test
+    data_root."""
     path = args.sample_submission
     if path is None:
         root = cfg.get('test_dataloader', {}).get('dataset', {}).get('data_root')
         folder = args.input if osp.isdir(args.input) else osp.dirname(args.input)
-        candidates = ([root] if root else []) + [folder, osp.join(folder, '..'),
-                                                 osp.join(folder, '..', '..')]
+        candidates = [folder, osp.join(folder, '..'), osp.join(folder, '..', '..')] + \
+            ([root] if root else [])
         found = [osp.normpath(osp.join(c, 'sample_submission.csv')) for c in candidates
                  if osp.isfile(osp.join(c, 'sample_submission.csv'))]
         path = found[0] if found else None
