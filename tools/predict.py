@@ -10,7 +10,7 @@ from mmengine.config import DictAction  # noqa: E402
 
 from seg_ext.core.cli import run_tool  # noqa: E402
 from seg_ext.core.errors import ConfigError  # noqa: E402
-from seg_ext.core.image_inputs import collect_images  # noqa: E402
+from seg_ext.core.image_inputs import collect_images, collect_pairs  # noqa: E402
 from seg_ext.core.submission import (  # noqa: E402
     read_submission_ids,
     submission_rows,
@@ -30,6 +30,8 @@ def parse_args() -> argparse.Namespace:
                         'config (same number of classes); repeatable')
     parser.add_argument('--input', required=True, help='an image, a folder of images, or a '
                         '.txt split file of ids (with --img-dir)')
+    parser.add_argument('--input-b', help='change detection: the folder of the B images, '
+                        'matched to the A images of --input by file name')
     parser.add_argument('--img-dir', help='folder of the images of a split file')
     parser.add_argument('--img-suffix', default='.png', help='image suffix for split-file ids')
     parser.add_argument('--out-dir', required=True, help='where labels/, probs/, overlay/ go')
@@ -49,9 +51,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--kaggle-submission', metavar='FILE', help='write id,rle_mask rows '
                         '(binary models), in the order of --sample-submission')
     parser.add_argument('--sample-submission', help='ids and order of the submission (default: '
-                        'sample_submission.csv in --input or up to two folders above it, else '
-                        'in the config\'s test data_root, if present)')
-    parser.add_argument('--batch-size', type=int, default=8, help='images per forward pass')
+                        'sample_submission.csv up to two folders above --input, else in the '
+                        'config\'s test data_root, if present)')
+    parser.add_argument('--tile', nargs=2, type=int, metavar=('H', 'W'), help='predict '
+                        'window by window (sliding, blended overlaps): memory bounded by the tile')
+    parser.add_argument('--overlap', type=int, default=0, help='pixels shared by neighbouring '
+                        'tiles (with --tile)')
+    parser.add_argument('--batch-size', type=int, default=8, help='images (or tiles) per '
+                        'forward pass')
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:1, ...')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -78,8 +85,8 @@ def _config_preset(cfg, config_path):
 
 
 def submission_order(args, cfg):
-    """Ids/order of the submission: --sample-submission, else sample_submission.csv in the input
-    folder or up to two folders above it (Kaggle's test/images), else in the config's test
+    """Ids/order of the submission: --sample-submission, else sample_submission.csv next to
+    the input or up to two folders above it (Kaggle's test/images), else in the config's test
     data_root."""
     path = args.sample_submission
     if path is None:
@@ -99,12 +106,21 @@ def main() -> None:
     from seg_ext.mmseg.apis.predict_images import PostProcess, predict_images
     from seg_ext.mmseg.apis.predictors import EnsemblePredictor
 
-    items = collect_images(args.input, args.img_dir, args.img_suffix)
     members = [(args.config, c) for c in args.checkpoints] + [tuple(m) for m in args.model]
-    predictors = [MMSegPredictor(cfg, ckpt, device=args.device, tta=args.tta,
-                                 cfg_options=args.cfg_options) for cfg, ckpt in members]
+    if args.input_b:
+        from seg_ext.mmseg.apis.pair_inferencer import PairInferencer
+        if args.tta:
+            raise ConfigError(args.config, '--tta is for single images; pairs are predicted '
+                              'by PairInferencer without TTA')
+        items = collect_pairs(args.input, args.input_b)
+        predictors = [PairInferencer(cfg, ckpt, device=args.device,
+                                     cfg_options=args.cfg_options) for cfg, ckpt in members]
+    else:
+        items = collect_images(args.input, args.img_dir, args.img_suffix)
+        predictors = [MMSegPredictor(cfg, ckpt, device=args.device, tta=args.tta,
+                                     cfg_options=args.cfg_options) for cfg, ckpt in members]
     predictor = predictors[0] if len(predictors) == 1 else EnsemblePredictor(predictors)
-    predictor.palette = predictors[0].palette
+    predictor.palette = getattr(predictors[0], 'palette', None)
     cfg = predictors[0].cfg
     threshold = args.threshold if args.threshold is not None else predictor.threshold
     if args.threshold is not None and predictor.num_classes != 2:
@@ -118,7 +134,7 @@ def main() -> None:
                        min_area=args.min_area)
     rles = predict_images(predictor, items, args.out_dir, post, batch_size=args.batch_size,
                           probs=args.probs, overlay=args.overlay,
-                          progress=not args.no_progress)
+                          progress=not args.no_progress, tile=args.tile, overlap=args.overlap)
     print(f'{len(items)} image(s) predicted by {len(predictors)} model(s)'
           + (' with flip TTA' if args.tta else '') + f': labels in {args.out_dir}/labels'
           + (f', probabilities in {args.out_dir}/probs' if args.probs else '')

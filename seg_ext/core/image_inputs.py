@@ -46,3 +46,21 @@ def collect_images(source: str, img_dir: Optional[str] = None,
             raise DataError(path, f'id {sid!r} also names {seen[sid]}')
         seen[sid] = path
     return items
+
+
+def collect_pairs(source_a: str, folder_b: str) -> List[Tuple[str, Tuple[str, str]]]:
+    """``(id, (path_a, path_b))`` of every change pair: the images of ``source_a`` (a file or a
+    folder, see :func:`collect_images`) and the file of the same name in ``folder_b``.
+
+    Raises:
+        MissingDataError: ``folder_b`` does not exist, or an image has no partner there.
+    """
+    if not osp.isdir(folder_b):
+        raise MissingDataError(folder_b, 'folder of the B images not found')
+    pairs = []
+    for sid, path_a in collect_images(source_a):
+        path_b = osp.join(folder_b, osp.basename(path_a))
+        if not osp.isfile(path_b):
+            raise MissingDataError(path_b, f'image not found (the partner of {path_a})')
+        pairs.append((sid, (path_a, path_b)))
+    return pairs

@@ -29,15 +29,28 @@ def readme_block(lang):
 
 
 @pytest.fixture(scope='module')
-def demo(tmp_path_factory, tgs_root):
-    """A tmp folder laid out like the repo after `make demo`: data/tgs_salt_demo (the synthetic
-    test data) and work_dirs/unet_salt_demo/{best_mIoU_iter_400,iter_200}.pth."""
+def demo(tmp_path_factory, tgs_root, levir_root):
+    """A tmp folder laid out like the repo after `make demo`: data/tgs_salt_demo and
+    data/levir_cd_demo (the synthetic test data), work_dirs/unet_salt_demo/
+    {best_mIoU_iter_400,iter_200}.pth and work_dirs/changedet_levir_demo/best_F1_iter_600.pth."""
+    import copy
+
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
     root = tmp_path_factory.mktemp('demo')
     shutil.copytree(tgs_root, root / 'data' / 'tgs_salt_demo')
+    shutil.copytree(levir_root, root / 'data' / 'levir_cd_demo')
     work = root / 'work_dirs' / 'unet_salt_demo'
     work.mkdir(parents=True)
     save_checkpoint(build_salt_model(seed=0), str(work / 'best_mIoU_iter_400.pth'))
     save_checkpoint(build_salt_model(seed=1), str(work / 'iter_200.pth'))
+    m = copy.deepcopy(Config.fromfile(repo_path('configs', 'changedet_levir_demo.py')).model)
+    m.backbone.norm_cfg = dict(type='BN')
+    torch.manual_seed(0)
+    (root / 'work_dirs' / 'changedet_levir_demo').mkdir()
+    save_checkpoint(MODELS.build(m), str(root / 'work_dirs' / 'changedet_levir_demo' /
+                                         'best_F1_iter_600.pth'))
     return root
 
 
@@ -45,6 +58,7 @@ def in_demo(text, root):
     return text.replace('configs/', repo_path('configs') + '/') \
         .replace('tools/', repo_path('tools') + '/') \
         .replace('data/tgs_salt_demo', str(root / 'data' / 'tgs_salt_demo')) \
+        .replace('data/levir_cd_demo', str(root / 'data' / 'levir_cd_demo')) \
         .replace('work_dirs/', str(root / 'work_dirs') + '/')
 
 
@@ -76,6 +90,12 @@ def test_readme_predict_commands(demo):
     val_ids = [ln.strip() for ln in open(data / 'splits' / 'fold0_val.txt') if ln.strip()]
     assert sorted(labels_in(work / 'predict_val' / 'labels')) == sorted(val_ids)
     assert sorted(labels_in(work / 'predict_ens' / 'labels')) == test_ids
+    tiled = labels_in(work / 'predict_tiled' / 'labels')
+    assert list(tiled) == test_ids[:1] and tiled[test_ids[0]].shape == (101, 101)
+    pairs = labels_in(demo / 'work_dirs' / 'changedet_levir_demo' / 'predict_test' / 'labels')
+    assert sorted(pairs) == sorted(osp.splitext(n)[0]
+                                   for n in os.listdir(demo / 'data' / 'levir_cd_demo' / 'test'
+                                                       / 'A'))
 
     # the submission: ids and order of sample_submission.csv, decoding to the written labels
     sub = read_submission(work / 'submission.csv', (101, 101))
@@ -195,3 +215,72 @@ def test_labels_equal_tools_test_out(demo, ckpt, tmp_path, tta):
     assert sorted(ours) == sorted(theirs) and len(ours) == 10
     for sid in ours:
         assert np.array_equal(ours[sid], theirs[sid]), sid
+
+
+@pytest.mark.slow
+def test_crf_equals_the_crf_refiner_of_tools_test(demo, ckpt, tmp_path, capsys):
+    """--crf (the config's tuned DenseCRF) gives the labels of the CRFRefiner that
+    tools/test.py --crf dense wraps around the model."""
+    from mmengine.config import Config
+    from mmseg.apis import inference_model, init_model
+
+    from seg_ext.mmseg.apis import runner_setup
+    from seg_ext.mmseg.models import CRFRefiner
+    images = demo / 'data' / 'tgs_salt_demo' / 'test' / 'images'
+    rc, out = predict([CONFIG, ckpt, '--input', images, '--out-dir', tmp_path, '--crf'], capsys)
+    assert rc == 0, out
+    crf = runner_setup.crf_settings(Config.fromfile(CONFIG), 'dense', CONFIG)
+    segmentor = init_model(CONFIG, ckpt, device='cpu')
+    model = CRFRefiner(segmentor, crf=crf, keep_raw=True)  # what enable_crf builds
+    model.cfg = segmentor.cfg
+    changed = 0
+    for sid, lab in labels_in(tmp_path / 'labels').items():
+        ref = inference_model(model, str(images / f'{sid}.png'))
+        assert np.array_equal(lab, ref.pred_sem_seg.data[0].numpy()), sid
+        changed += int((ref.pred_sem_seg_raw.data != ref.pred_sem_seg.data).sum())
+    assert changed > 0  # the CRF did change some pixels
+
+
+def test_tiles(demo, ckpt, tmp_path, capsys):
+    images = demo / 'data' / 'tgs_salt_demo' / 'test' / 'images'
+    first = sorted(images.iterdir())[0]
+    rc, out = predict([CONFIG, ckpt, '--input', first, '--out-dir', tmp_path, '--tile', 64, 64,
+                       '--overlap', 32, '--probs'], capsys)
+    assert rc == 0, out
+    p = np.load(tmp_path / 'probs' / f'{first.stem}.npy')
+    assert p.shape == (2, 101, 101) and np.allclose(p.sum(0), 1, atol=1e-5)
+    rc, out = predict([CONFIG, ckpt, '--input', first, '--out-dir', tmp_path, '--tile', 128, 64],
+                      capsys)
+    assert rc == 1 and f'error: {first}: the tile 128x64 is larger than the image 101x101' in out
+
+
+@pytest.mark.slow
+def test_change_pairs(levir_root, tmp_path, capsys):
+    import copy
+
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+
+    from seg_ext.mmseg.apis.pair_inferencer import PairInferencer
+    config = repo_path('configs', 'changedet_levir_demo.py')
+    m = copy.deepcopy(Config.fromfile(config).model)
+    m.backbone.norm_cfg = dict(type='BN')
+    torch.manual_seed(0)
+    ckpt = save_checkpoint(MODELS.build(m), str(tmp_path / 'cd.pth'))
+    a_dir, b_dir = osp.join(levir_root, 'test', 'A'), osp.join(levir_root, 'test', 'B')
+    rc, out = predict([config, ckpt, '--input', a_dir, '--input-b', b_dir, '--out-dir',
+                       tmp_path / 'out', '--overlay'], capsys)
+    assert rc == 0, out
+    inferencer = PairInferencer(config, ckpt)
+    for name in sorted(os.listdir(a_dir)):
+        ref = inferencer(osp.join(a_dir, name), osp.join(b_dir, name))
+        ours = cv2.imread(str(tmp_path / 'out' / 'labels' / name), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(ours, ref.change_map), name
+    b_copy = tmp_path / 'B'
+    shutil.copytree(b_dir, b_copy)
+    gone = sorted(os.listdir(b_copy))[0]
+    os.remove(b_copy / gone)
+    rc, out = predict([config, ckpt, '--input', a_dir, '--input-b', b_copy, '--out-dir',
+                       tmp_path / 'out'], capsys)
+    assert rc == 1 and f'error: {b_copy}/{gone}: image not found (the partner of' in out

@@ -14,7 +14,7 @@ import os
 import os.path as osp
 import sys
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -25,6 +25,7 @@ from ...core.image_io import to_gray
 from ...core.label_postprocess import labels_from_probs, remove_small_components
 from ...core.overlay import overlay_panels
 from ...core.submission import mask_rle
+from ...core.tiling import predict_tiled
 from ..datasets.transforms.loading import read_image_file
 
 DEFAULT_PALETTE = [[0, 0, 0], [255, 160, 40], [40, 160, 255], [120, 255, 80], [255, 60, 200]]
@@ -40,16 +41,22 @@ class PostProcess:
     threshold: Optional[float] = None
     min_area: int = 0
 
-    def __call__(self, probs: List[np.ndarray], images: List[np.ndarray]) -> List[np.ndarray]:
-        if self.crf is not None:
-            feats = [img.astype(np.float32)[..., None] if img.ndim == 2
-                     else img.astype(np.float32) for img in images]
+    def __call__(self, probs: List[np.ndarray], images: List) -> List[np.ndarray]:
+        if self.crf is not None:  # a change pair (A, B): both acquisitions are features
+            images = [np.concatenate([channels(x) for x in img], axis=2)
+                      if isinstance(img, tuple) else img for img in images]
+            feats = [channels(img).astype(np.float32) for img in images]
             probs = [q.numpy() for q in refine_probabilities(
                 self.crf, [torch.from_numpy(p) for p in probs], feats)]
         labels = [labels_from_probs(p, self.threshold) for p in probs]
         if self.min_area > 0:
             labels = [remove_small_components(lb, self.min_area) for lb in labels]
         return labels
+
+
+def channels(img: np.ndarray) -> np.ndarray:
+    """An H×W×K view of an H×W or H×W×K image."""
+    return img[..., None] if img.ndim == 2 else img
 
 
 def read_input_image(path: str, color_type: str) -> np.ndarray:
@@ -63,11 +70,29 @@ def batches(items: Sequence, size: int) -> List[Sequence]:
     return [items[i:i + size] for i in range(0, len(items), max(1, size))]
 
 
-def predict_images(predictor, items: Sequence[Tuple[str, str]], out_dir: Optional[str],
-                   post: PostProcess, batch_size: int = 1, probs: bool = False,
-                   overlay: bool = False, palette: Optional[Sequence] = None,
-                   progress: bool = True) -> Dict[str, str]:
-    """Predict every ``(id, path)`` of ``items`` and write the files of this module's docstring.
+def image_reader(predictor, pairs: bool = False) -> Callable:
+    """How ``predict_images`` reads an input for ``predictor``: an image path with the model's
+    ``color_type``, or a pair of paths through the (first) ``PairInferencer``'s checked
+    ``LoadBiTemporalImages`` -> ``(A, B)`` arrays."""
+    if pairs:
+        inferencer = getattr(predictor, 'members', [predictor])[0]
+
+        def read_pair(paths: Tuple[str, str]) -> Tuple[np.ndarray, np.ndarray]:
+            a, b = np.split(inferencer._read(*paths)['img'], 2, axis=2)
+            return a, b
+        return read_pair
+    return lambda path: read_input_image(path, predictor.color_type)
+
+
+def predict_images(predictor, items: Sequence[Tuple[str, Union[str, Tuple[str, str]]]],
+                   out_dir: Optional[str], post: PostProcess, batch_size: int = 1,
+                   probs: bool = False, overlay: bool = False,
+                   palette: Optional[Sequence] = None, progress: bool = True,
+                   tile: Optional[Tuple[int, int]] = None, overlap: int = 0) -> Dict[str, str]:
+    """Predict every ``(id, path)`` of ``items`` (``(id, (path_a, path_b))`` for change pairs)
+    and write the files of this module's docstring. With ``tile``, each image is predicted
+    window by window with ``overlap`` (:func:`seg_ext.core.tiling.predict_tiled`, ``batch_size``
+    windows at a time).
 
     Returns ``{id: Kaggle RLE of the predicted foreground}`` (labels != 0), in input order.
     """
@@ -76,14 +101,20 @@ def predict_images(predictor, items: Sequence[Tuple[str, str]], out_dir: Optiona
         for sub in subdirs:
             os.makedirs(osp.join(out_dir, sub), exist_ok=True)
     palette = palette or getattr(predictor, 'palette', None) or DEFAULT_PALETTE
+    read = image_reader(predictor, pairs=bool(items) and not isinstance(items[0][1], str))
     bar = None
     if progress:
         from mmengine.utils import ProgressBar
         bar = ProgressBar(len(items), file=sys.stderr)
     rles: Dict[str, str] = {}
-    for chunk in batches(list(items), batch_size):
-        images = [read_input_image(path, predictor.color_type) for _, path in chunk]
-        prob_maps = predictor.predict_probs(images)
+    for chunk in batches(list(items), 1 if tile else batch_size):
+        images = [read(path) for _, path in chunk]
+        if tile:
+            src = chunk[0][1] if isinstance(chunk[0][1], str) else chunk[0][1][0]
+            prob_maps = [predict_tiled(predictor.predict_probs, images[0], tile, overlap,
+                                       batch_size=batch_size, source=src)]
+        else:
+            prob_maps = predictor.predict_probs(images)
         labels = post(prob_maps, images)
         for (sid, _), img, p, lb in zip(chunk, images, prob_maps, labels):
             rles[sid] = mask_rle(lb)
@@ -92,8 +123,9 @@ def predict_images(predictor, items: Sequence[Tuple[str, str]], out_dir: Optiona
                 if probs:
                     np.save(osp.join(out_dir, 'probs', sid + '.npy'), p.astype(np.float32))
                 if overlay:
+                    shown = img[0] if isinstance(img, tuple) else img
                     cv2.imwrite(osp.join(out_dir, 'overlay', sid + '.png'),
-                                overlay_panels(img, lb, palette))
+                                overlay_panels(shown, lb, palette))
             if bar is not None:
                 bar.update()
     if bar is not None:

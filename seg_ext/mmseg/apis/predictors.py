@@ -62,7 +62,7 @@ class EnsemblePredictor:
         self.classes = tuple(first.classes)
         self.num_classes = first.num_classes
         self.threshold = first.threshold
-        self.color_type = first.color_type
+        self.color_type = getattr(first, 'color_type', None)
         self.name = ' + '.join(m.name for m in self.members)
 
     def predict_probs(self, images: List[np.ndarray]) -> List[np.ndarray]:

@@ -137,3 +137,26 @@ def test_mmseg_seg_tta_model_double_sigmoid_on_one_channel_heads():
     assert 0 < sample.pred_sem_seg.data.mean() < 1 and p.min() >= 0 and p.max() <= 1
     merged = SegTTAModel(model).merge_preds([[sample, copy.deepcopy(sample)]])[0]
     assert merged.pred_sem_seg.data.bool().all()  # all "salt": sigmoid(p) >= 0.5 > threshold
+
+
+def test_change_detection_pairs():
+    """The change configs' tta_model: both flips of the stacked A|B input."""
+    cfg = Config.fromfile(repo_path('configs', 'changedet_levir_demo.py'))
+    m = copy.deepcopy(cfg.model)
+    m.backbone.norm_cfg = dict(type='BN')
+    if 'norm_cfg' in m.decode_head:
+        m.decode_head.norm_cfg = dict(type='BN')
+    torch.manual_seed(0)
+    model = MODELS.build(m).eval()
+    tta = MODELS.build(dict(cfg.tta_model, module=model))
+    assert isinstance(tta, SegProbTTAModel) and tta.flips == ('horizontal', 'vertical')
+    x = torch.randint(0, 255, (6, 64, 64), dtype=torch.uint8)
+    meta = dict(ori_shape=(64, 64), img_shape=(64, 64), pad_shape=(64, 64))
+    batch = dict(inputs=[x], data_samples=[SegDataSample(metainfo=meta)])
+    probs, _ = tta.predict_probs(copy.deepcopy(batch))
+    data = model.data_preprocessor(copy.deepcopy(batch), False)
+    with torch.no_grad():
+        views = [model.encode_decode(data['inputs'].flip(d), [meta]).flip(d)
+                 for d in ((), (-1, ), (-2, ))]
+    expected = sum(logits_to_probs(v[0]) for v in views) / 3
+    assert torch.allclose(probs[0], expected, atol=1e-6)
