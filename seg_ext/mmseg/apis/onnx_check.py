@@ -1,0 +1,106 @@
+"""Load a config + checkpoint for export, and check an exported graph against mmseg itself.
+
+:func:`compare_with_mmseg` runs the config's test dataset through mmseg's own test path
+(``dataset[i]`` → ``model.test_step``: data preprocessor, network, ``postprocess_result`` with
+the padding crop) and the same images, as the loader reads them, through ONNX Runtime; it reports
+the largest absolute probability difference and whether the label maps are identical.
+"""
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from ...core.errors import ConfigError, DataError, MissingDataError
+from .onnx_predictor import OnnxPredictor, labels_from_probs
+
+
+def load_config(config: str):
+    """``Config.fromfile`` (custom imports done) with errors as :class:`ConfigError`."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    if not osp.isfile(config):
+        raise MissingDataError(config, 'config file not found')
+    try:
+        return Config.fromfile(config)
+    except Exception as e:  # syntax errors, missing bases, failed custom imports
+        raise ConfigError(config, f'{type(e).__name__}: {e}') from e
+
+
+def load_model(cfg, checkpoint: Optional[str] = None) -> nn.Module:
+    """The config's model on CPU in eval mode, SyncBN reverted to BN, with every parameter of
+    ``checkpoint`` (strict: a checkpoint of another model is a :class:`DataError`)."""
+    import os.path as osp
+
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    try:
+        model = MODELS.build(cfg.model)
+    except Exception as e:
+        raise ConfigError(cfg.filename or 'config', f'model cannot be built: {e}') from e
+    model = revert_sync_batchnorm(model)
+    if checkpoint:
+        if not osp.isfile(checkpoint):
+            raise MissingDataError(checkpoint, 'checkpoint not found')
+        try:
+            load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        except (RuntimeError, KeyError, EOFError, ValueError) as e:
+            raise DataError(checkpoint, f'cannot be loaded into this model: '
+                            f'{str(e).splitlines()[0]}') from e
+    model.cfg = cfg
+    return model.eval()
+
+
+def build_test_dataset(cfg, data_root: Optional[str] = None):
+    """The config's test dataset (``data_root`` replaced when given)."""
+    from mmseg.registry import DATASETS
+    ds_cfg = cfg.test_dataloader.dataset.copy()
+    if data_root:
+        ds_cfg['data_root'] = data_root
+    return DATASETS.build(ds_cfg)
+
+
+def loaded_image(dataset, index: int) -> np.ndarray:
+    """Image ``index`` as the test pipeline's loader (its first step) reads it."""
+    info = dataset.get_data_info(index)
+    return dataset.pipeline.transforms[0](dict(info))['img']
+
+
+@torch.no_grad()
+def mmseg_probs(model: nn.Module, dataset, index: int):
+    """``(probabilities K×H×W, mmseg's label map)`` of sample ``index`` through
+    ``model.test_step`` (what ``tools/test.py`` runs)."""
+    from mmengine.dataset import pseudo_collate
+    sample = model.test_step(pseudo_collate([dataset[index]]))[0]
+    scores = sample.seg_logits.data.float()
+    # a one-channel head's seg_logits are already sigmoid probabilities (postprocess_result)
+    probs = torch.cat([1 - scores, scores]) if scores.shape[0] == 1 else scores.softmax(dim=0)
+    return probs.numpy(), sample.pred_sem_seg.data[0].numpy().astype(np.uint8)
+
+
+def compare_with_mmseg(onnx_file: str, model: nn.Module, dataset,
+                       indices: Optional[List[int]] = None) -> Dict[str, object]:
+    """ONNX Runtime vs mmseg on the dataset's samples (all by default): ``max_abs_diff`` of the
+    probabilities, ``labels_equal`` (count), ``n``, and ``batch_max_abs_diff`` (one run on
+    all images vs one run per image)."""
+    predictor = OnnxPredictor(onnx_file)
+    indices = list(range(len(dataset))) if indices is None else indices
+    images = [loaded_image(dataset, i) for i in indices]
+    onnx_probs = predictor.predict_probs(images)
+    worst, equal = 0.0, 0
+    for i, p in zip(indices, onnx_probs):
+        ref, ref_labels = mmseg_probs(model, dataset, i)
+        if ref.shape != p.shape:
+            raise DataError(onnx_file, f'probabilities of shape {p.shape}, mmseg gives '
+                            f'{ref.shape}')
+        worst = max(worst, float(np.abs(ref - p).max()))
+        equal += int(np.array_equal(labels_from_probs(p, predictor.threshold), ref_labels))
+    predictor.batch_size = 1
+    single = predictor.predict_probs(images)
+    batch_diff = max(float(np.abs(a - b).max()) for a, b in zip(single, onnx_probs))
+    return dict(n=len(indices), max_abs_diff=worst, labels_equal=equal,
+                batch_max_abs_diff=batch_diff)
