@@ -59,8 +59,8 @@ def export_torchscript(cfg, model: torch.nn.Module, sample_bgr: np.ndarray,
     adapter = TracingAdapter(model, [{'image': image}], _inference)
     with torch.no_grad():
         traced = torch.jit.trace(adapter, adapter.flattened_inputs, check_trace=False)
-        raw = model.inference([{'image': image}], do_postprocess=False)[0]
-    fields = list(raw.get_fields())
+    # flattened in the schema's order: [{'instances': Instances}] -> its fields, sorted by name
+    fields = list(adapter.outputs_schema.schemas[0].schemas[0].keys)
     if not set(fields) <= FIELDS:
         raise ConfigError('config', f'unsupported output fields {fields}')
     torch.jit.save(traced, out_file)
@@ -71,8 +71,9 @@ def export_torchscript(cfg, model: torch.nn.Module, sample_bgr: np.ndarray,
                        max_size_test=cfg.INPUT.MAX_SIZE_TEST,
                        input='one image, float32 C×H×W, 0-255, resized so that the short side '
                              'is min_size_test (long side <= max_size_test)',
-                       outputs='boxes (R×4, XYXY in the resized image), scores, classes, '
-                               'mask probabilities (R×1×M×M) in that order, as "fields"'),
+                       outputs='the "fields" in this order: boxes R×4 (XYXY in the resized '
+                               'image), classes, mask probabilities R×1×M×M, scores; then the '
+                               'resized image size'),
                   f, indent=1)
     return dict(file=out_file, sidecar=side, fields=fields)
 

@@ -190,7 +190,7 @@ def test_torchscript_export_matches_default_predictor(mask_rcnn, shapes_root, tm
     proc = run(tool, ['--config-file', MASK_RCNN, '--sample-image',
                       f'{shapes_root}/val/PNGImages/{images[0]}', '--output', ts,
                       'MODEL.WEIGHTS', weights] + opts, str(tmp_path))
-    assert "outputs ['pred_boxes', 'scores', 'pred_classes', 'pred_masks']" in proc.stdout
+    assert "outputs ['pred_boxes', 'pred_classes', 'pred_masks', 'scores']" in proc.stdout
 
     cfg = load_config(MASK_RCNN, opts + ['MODEL.WEIGHTS', weights, 'MODEL.DEVICE', 'cpu'])
     reference, traced = DefaultPredictor(cfg), TorchScriptDetector(ts)
