@@ -17,6 +17,7 @@ to their skip connection's size with Python integers, which tracing records as c
 at your images' size with ``shape``). A sidecar ``<file>.json`` says what the caller must know
 (:func:`sidecar`). mmdeploy's converter is not used: see the README ("Export").
 """
+import copy
 import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -99,12 +100,36 @@ def dataset_classes(cfg) -> Optional[List[str]]:
     return list(classes) if classes else None
 
 
+class ScatterMaxUnpool2d(nn.Module):
+    """``nn.MaxUnpool2d`` as a scatter, for export (SegNet's decoder): ONNX's ``MaxUnpool``
+    takes indices over the whole tensor, PyTorch's pooling gives them per (N, C) plane, and the
+    exporter has no ``max_unpool2d``. Same values (each window has one index)."""
+
+    def forward(self, x: Tensor, indices: Tensor, output_size: Sequence[int]) -> Tensor:
+        h, w = int(output_size[-2]), int(output_size[-1])
+        flat = x.flatten(2)
+        zeros = (flat[:, :, :1] * 0).expand(-1, -1, h * w)
+        return zeros.scatter(2, indices.flatten(2), flat).unflatten(2, (h, w))
+
+
+def exportable(model: nn.Module) -> nn.Module:
+    """``model``, or a copy whose ``nn.MaxUnpool2d`` are :class:`ScatterMaxUnpool2d`."""
+    names = [n for n, m in model.named_modules() if isinstance(m, nn.MaxUnpool2d)]
+    if not names:
+        return model
+    model = copy.deepcopy(model)
+    for name in names:
+        parent, _, child = name.rpartition('.')
+        setattr(model.get_submodule(parent) if parent else model, child, ScatterMaxUnpool2d())
+    return model
+
+
 class DeployableSegmentor(nn.Module):
     """The mmseg segmentor wrapped to raw images in, probabilities out (see the module doc)."""
 
     def __init__(self, model: nn.Module, spec: dict) -> None:
         super().__init__()
-        self.model = model
+        self.model = exportable(model)
         self.spec = spec
         n, c = spec['num_images'], spec['channels_per_input']
         order = list(range(n * c))
