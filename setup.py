@@ -62,7 +62,11 @@ EXTRAS_REQUIRE = {
         'pydot',
         'future',
     ],
-    'test': ['pytest>=7', 'pytest-timeout', 'hypothesis>=6', 'ruff>=0.6'],
+    # deployment: ONNX export (torch.onnx's dynamo exporter needs onnxscript) and its check with
+    # the real runtime
+    'deploy': ['onnx>=1.15', 'onnxruntime>=1.17', 'onnxscript'],
+    # psutil: process memory and CPU time in the benchmarks and the inference-stats hook
+    'test': ['pytest>=7', 'pytest-timeout', 'hypothesis>=6', 'ruff>=0.6', 'psutil'],
 }
 EXTRAS_REQUIRE['all'] = sorted({r for v in EXTRAS_REQUIRE.values() for r in v})
 

@@ -6,4 +6,6 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
 ]
 custom_imports = dict(imports=['seg_ext.mmseg'], allow_failed_imports=False)
+# flip TTA (both flips: change is orientation-free), averaged in probability space
+tta_model = dict(type='SegProbTTAModel', flips=['horizontal', 'vertical'])
 default_hooks = dict(checkpoint=dict(save_best='F1'))

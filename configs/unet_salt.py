@@ -6,3 +6,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
 ]
 custom_imports = dict(imports=['seg_ext.mmseg'], allow_failed_imports=False)
+# flip TTA averaged in probability space (mmseg's SegTTAModel sigmoids a sigmoid head twice)
+tta_model = dict(type='SegProbTTAModel', flips=['horizontal'])
+# draws 1-channel images too (MMSegInferencer on a grayscale array, --show-dir)
+visualizer = dict(type='GraySegLocalVisualizer')

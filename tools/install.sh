@@ -8,15 +8,16 @@
 # Environment knobs:
 #   VENV=path         where the venv lives (default .venv, git-ignored)
 #   PYTHON=python3.11 interpreter used to create it
-#   SEG_EXT_EXTRAS=mmseg,test,crf,d2   extras of seg_ext to install (mmseg: the OpenMMLab stack
-#                     and mmcv build; d2: Detectron2). SEG_EXT_EXTRAS=d2,test installs the
-#                     Detectron2 side alone, without any OpenMMLab package.
+#   SEG_EXT_EXTRAS=mmseg,test,crf,d2,deploy   extras of seg_ext to install (mmseg: the
+#                     OpenMMLab stack and mmcv build; d2: Detectron2; deploy: onnx + onnxruntime).
+#                     SEG_EXT_EXTRAS=d2,test installs the Detectron2 side alone, without any
+#                     OpenMMLab package.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
-EXTRAS=${SEG_EXT_EXTRAS:-mmseg,test,crf,d2}
+EXTRAS=${SEG_EXT_EXTRAS:-mmseg,test,crf,d2,deploy}
 STAMP="$VENV/.seg_ext-installed"
 KEY=$( (cat tools/install.sh setup.py; cat tools/install_detectron2.py 2>/dev/null || true) \
     | sha256sum | cut -c1-16)-$EXTRAS

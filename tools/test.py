@@ -14,6 +14,7 @@ from seg_ext.core.cli import run_tool  # noqa: E402
 from seg_ext.core.errors import DataError  # noqa: E402
 from seg_ext.core.reporting import dump_metrics, metrics_table  # noqa: E402
 from seg_ext.mmseg.apis import distributed, runner_setup  # noqa: E402
+from seg_ext.mmseg.apis.confusion_export import save_confusion_matrices  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -24,7 +25,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out', help='directory to save predicted label maps (PNG)')
     parser.add_argument('--json', dest='json_out',
                         help='where to write the metrics JSON (default: '
-                        '<work_dir>/<timestamp>/metrics.json)')
+                        '<work_dir>/<timestamp>/metrics.json); the confusion matrix '
+                        '(confusion_matrix.csv/.png) is written next to it')
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument('--show-dir', help='directory (under work_dir/timestamp) where painted '
                         'predictions are saved')
@@ -74,6 +76,8 @@ def main() -> None:
         print(metrics_table(metrics), flush=True)
         path = dump_metrics(metrics, args.json_out or osp.join(runner.log_dir, 'metrics.json'))
         print(f'metrics written to {path}', flush=True)
+        for cm_path in save_confusion_matrices(runner.test_evaluator, osp.dirname(path)):
+            print(f'confusion matrix written to {cm_path}', flush=True)
     distributed.cleanup_distributed()
 
 

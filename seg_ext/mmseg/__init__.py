@@ -11,6 +11,6 @@ from . import compat
 
 compat.apply()
 
-from . import datasets, engine, evaluation, models, registry  # noqa: E402
+from . import datasets, engine, evaluation, models, registry, visualization  # noqa: E402
 
-__all__ = ['compat', 'datasets', 'engine', 'evaluation', 'models', 'registry']
+__all__ = ['compat', 'datasets', 'engine', 'evaluation', 'models', 'registry', 'visualization']

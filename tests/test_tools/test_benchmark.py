@@ -260,3 +260,35 @@ def test_cli_compare_exit_status(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         tool.main(['compare', str(tmp_path / 'a'), str(tmp_path / 'c')])
     assert e.value.code == 1 and '**no**' in capsys.readouterr().out
+
+
+def test_tiling_probe_and_curve_tiny(tmp_path):
+    from benchmarks.tiling import plot_memory_curve, tiling_probe
+    r = tiling_probe(64, 32, 8)  # in this process: a fresh model, a random 64x64 pair
+    assert r['windows'] == 9 and r['side'] == 64  # stride 24: 3x3 windows
+    assert r['peak_mb'] >= r['base_mb'] > 0 and r['inference_mb'] >= 0
+    assert r['output_mb'] == pytest.approx(2 * 4 * 64 * 64 / 2**20)
+    assert r['input_mb'] == pytest.approx(2 * 3 * 64 * 64 / 2**20)
+    rows = [r, dict(r, side=128, peak_mb=r['peak_mb'] + 1)]
+    png = plot_memory_curve(rows, str(tmp_path / 'curve.png'), 32, 8)
+    assert osp.getsize(png) > 0
+
+
+@pytest.mark.slow
+def test_cli_tiling_tiny(tmp_path, capsys):
+    tool = load_tool()
+    out_dir = str(tmp_path / 'bench')
+    tool.main(['tiling', '--sides', '96,64', '--tile', '32', '--overlap', '8', '--threads', '1',
+               '--out-dir', out_dir])
+    result = json.load(open(osp.join(out_dir, 'tiling.json')))
+    sides = result['sides']
+    assert [r['side'] for r in sides] == [64, 96]  # sorted, one fresh process each
+    assert [r['windows'] for r in sides] == [9, 16]  # stride 24: 3x3 and 4x4 windows
+    for r in sides:
+        assert r['peak_mb'] >= r['base_mb'] > 0 and r['inference_mb'] >= 0
+        assert r['output_mb'] == pytest.approx(2 * 4 * r['side'] ** 2 / 2**20)
+    assert sides[0]['peak_ratio_vs_smallest'] == 1.0
+    assert sides[1]['peak_ratio_vs_smallest'] == pytest.approx(sides[1]['peak_mb']
+                                                               / sides[0]['peak_mb'])
+    assert osp.getsize(osp.join(out_dir, 'tiling_memory.png')) > 0
+    assert '| 96² | 16 |' in capsys.readouterr().out

@@ -7,7 +7,11 @@ import subprocess
 import sys
 
 import cv2
+import numpy as np
 import pytest
+
+from seg_ext.core.confusion_report import read_confusion_csv
+from seg_ext.core.metrics import change_scores
 
 from conftest import repo_path
 
@@ -65,6 +69,12 @@ def test_train_checkpoint_test_resume(tgs_root, tmp_path):
     assert re.search(r'\|\s*mIoU\s*\|', out)  # the printed table
     preds = os.listdir(tmp_path / 'preds')
     assert len(preds) == 10 and all(p.endswith('.png') for p in preds)  # one per val image
+    # the dataset confusion matrix next to the JSON: 10 images of 101x101, consistent with aAcc
+    cm, classes = read_confusion_csv(str(tmp_path / 'confusion_matrix.csv'))
+    assert classes == ['background', 'salt'] and cm.sum() == 10 * 101 * 101
+    assert round(100 * np.trace(cm) / cm.sum(), 2) == metrics['aAcc']
+    assert (tmp_path / 'confusion_matrix.png').is_file()
+    assert f'confusion matrix written to {tmp_path / "confusion_matrix.csv"}' in out
 
     # the same checkpoint with the dataset's tuned dense CRF: both reports in one run
     crf_json = str(tmp_path / 'crf.json')
@@ -143,6 +153,10 @@ def test_change_detection_through_the_tools(levir_root, tmp_path):
          '--json', json_path, '--crf', 'dense', '--cfg-options'] + opts, cwd=str(tmp_path))
     m = json.load(open(json_path))
     assert {'F1', 'Precision', 'Recall', 'IoU', 'mIoU', 'FWIoU', 'noCRF/F1'} <= set(m)
+    for stem, prefix in (('confusion_matrix', ''), ('noCRF_confusion_matrix', 'noCRF/')):
+        cm, _ = read_confusion_csv(str(tmp_path / f'{stem}.csv'))
+        assert cm.sum() == 3 * 64 * 64 and (tmp_path / f'{stem}.png').is_file()
+        assert round(100 * change_scores(cm)['F1'], 2) == m[prefix + 'F1']
     maps = sorted(os.listdir(osp.join(work, 'change_maps')))
     assert maps == ['test_1.png', 'test_2.png', 'test_3.png']
     panel = cv2.imread(osp.join(work, 'change_maps', maps[0]))

@@ -1,6 +1,6 @@
 """Performance comparisons, each run in one process on the same inputs, candidates interleaved.
 
-    python tools/analysis_tools/benchmark.py {train,inference,metric,ceiling,onnx,all} \
+    python tools/analysis_tools/benchmark.py {train,inference,metric,ceiling,tiling,onnx,all} \
         [--repeat 5] [--threads N] [--out-dir work_dirs/benchmark] [--default-allocator]
     python tools/analysis_tools/benchmark.py compare RUN_A_DIR RUN_B_DIR [--tolerance 0.1]
 
@@ -23,6 +23,9 @@
 - ``ceiling``: achieved FLOP/s of the U-Net training step (plain loop, NCHW and channels-last)
   as a fraction of the FLOP/s of a dense fp32 ``torch.mm`` and of a 64→64 3×3 convolution, on
   the same threads (a multiply-add is two FLOPs; a step is three forwards).
+- ``tiling``: peak memory of tiled change detection (``PairInferencer`` with ``--tile``/
+  ``--overlap``) on random pairs of each ``--sides`` (fresh process each), with the curve
+  ``<out-dir>/tiling_memory.png`` (not part of ``all``).
 
 Every comparison prints progress per round, then a Markdown table; results (with the machine and
 the command) go to ``<out-dir>/<subcommand>.json``. ``compare`` puts every ratio of two runs side
@@ -55,10 +58,14 @@ from benchmarks.common import print_table  # noqa: E402
 from benchmarks.inference import bench_inference, memory_probe  # noqa: E402
 from benchmarks.metric import bench_metric  # noqa: E402
 from benchmarks.onnx_runtime import bench_onnx  # noqa: E402
+from benchmarks.tiling import bench_tiling, tiling_probe  # noqa: E402
 from benchmarks.train_step import bench_train  # noqa: E402
 
 COMMANDS = dict(train=bench_train, inference=bench_inference, metric=bench_metric,
-                ceiling=bench_ceiling, onnx=bench_onnx)
+                ceiling=bench_ceiling, tiling=bench_tiling, onnx=bench_onnx)
+#: what ``all`` runs (``tiling`` takes minutes per image side, ``onnx`` exports five models:
+#: run them on their own)
+ALL = ('train', 'inference', 'metric', 'ceiling')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -87,6 +94,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     common.add_argument('--metric-threads', type=int, default=1,
                         help='metric: torch threads for both metrics')
     common.add_argument('--matmul-size', type=int, default=2048, help='ceiling: n of n×n mm')
+    common.add_argument('--sides', default='1024,2048,4096',
+                        help='tiling: image sides, comma-separated')
+    common.add_argument('--tile', type=int, default=512, help='tiling: window side')
+    common.add_argument('--overlap', type=int, default=64, help='tiling: window overlap')
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
     for name in list(COMMANDS) + ['all']:
@@ -98,10 +109,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     probe = sub.add_parser('memory-probe', parents=[common],
                            help='internal: peak memory of one model in this process')
     probe.add_argument('--spec', required=True)
+    tprobe = sub.add_parser('tiling-probe', parents=[common],
+                            help='internal: peak memory of one tiled pair in this process')
+    tprobe.add_argument('--side', type=int, required=True)
     return parser.parse_args(argv)
 
 
-DEFAULT_ITERS = dict(train=4, inference=2, ceiling=3, metric=1, onnx=2, **{'memory-probe': 2})
+DEFAULT_ITERS = dict(train=4, inference=2, ceiling=3, metric=1, tiling=1, onnx=2,
+                     **{'memory-probe': 2})
 
 
 def compare(args: argparse.Namespace) -> int:
@@ -110,7 +125,8 @@ def compare(args: argparse.Namespace) -> int:
     for name in list(COMMANDS):
         paths = [osp.join(d, f'{name}.json') for d in (args.run_a, args.run_b)]
         if not all(osp.isfile(p) for p in paths):
-            missing.append(name)
+            if name in ALL:
+                missing.append(name)
             continue
         a, b = (json.load(open(p)) for p in paths)
         rows += [dict(r, key=f'{name}.{r["key"]}') for r in bm.compare_runs(a, b, args.tolerance)]
@@ -135,6 +151,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         args.iters = args.iters or DEFAULT_ITERS['memory-probe']
         print(json.dumps(memory_probe(json.loads(args.spec), args.device, args.iters)))
         return
+    if args.command == 'tiling-probe':
+        print(json.dumps(tiling_probe(args.side, args.tile, args.overlap, args.device)))
+        return
     machine = bm.machine_info(args.device)
     print(f"machine: {machine['cpu']}, {machine['cores']} cores "
           f"({machine['cores_available']} available), torch {machine['torch']} with "
@@ -142,7 +161,7 @@ def main(argv: Optional[List[str]] = None) -> None:
           + (f" ({machine['gpu']})" if 'gpu' in machine else '')
           + ', environment: ' + (' '.join(f'{k}={v}' for k, v in machine['env'].items())
                                    or 'defaults'), flush=True)
-    names = list(COMMANDS) if args.command == 'all' else [args.command]
+    names = list(ALL) if args.command == 'all' else [args.command]
     os.makedirs(args.out_dir, exist_ok=True)
     command = 'python ' + ' '.join([osp.relpath(osp.abspath(__file__), ROOT)]
                                    + (sys.argv[1:] if argv is None else list(argv)))

@@ -23,7 +23,8 @@ test_pipeline = [
         meta_keys=('img_path', 'img_path2', 'seg_map_path', 'ori_shape', 'img_shape',
                    'pad_shape', 'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label')),
 ]
-
+# `--tta`: flips of the stacked A|B input by SegProbTTAModel (leaf configs set `tta_model`)
+tta_pipeline = test_pipeline
 
 train_dataloader = dict(
     batch_size=8,

@@ -13,8 +13,11 @@ train_pipeline = [
     dict(type='ReflectPad', size=crop_size),
     dict(type='PackSegInputs'),
 ]
+# `LoadImageFromFile` is the name mmseg's inference_model/MMSegInferencer look for; inside
+# TGSSaltDataset it runs as the checked LoadCheckedImageFromFile (errors name the file).
+# LoadBinaryAnnotations passes an unlabelled image (no mask, no RLE) through.
 test_pipeline = [
-    dict(type='LoadCheckedImageFromFile', color_type='grayscale'),
+    dict(type='LoadImageFromFile', color_type='grayscale'),
     dict(type='ReflectPad', size=crop_size),
     # loaded after padding, so the ground truth stays at the original 101x101
     dict(type='LoadBinaryAnnotations'),
@@ -24,6 +27,11 @@ test_pipeline = [
                    'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
                    'img_padding_size')),
 ]
+# `tools/test.py --tta` / `tools/predict.py --tta`: the test pipeline as it is; the flips are done
+# by SegProbTTAModel on the padded network input (exact with the asymmetric 13|14 reflect padding)
+# and averaged in probability space. Leaf configs set `tta_model` (mmseg's default_runtime.py
+# defines one too, and _base_ files may not repeat a key).
+tta_pipeline = test_pipeline
 train_dataloader = dict(
     batch_size=16,
     num_workers=2,

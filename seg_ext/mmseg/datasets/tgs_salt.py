@@ -6,6 +6,7 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from ...core.tgs_salt import tgs_records
+from .checked_loading import with_checked_loading
 
 
 @DATASETS.register_module()
@@ -24,7 +25,9 @@ class TGSSaltDataset(BaseSegDataset):
 
     Each sample's annotation is its mask PNG when the file exists, otherwise its ``train.csv``
     RLE. Every sample is checked up front (image present, annotation present, no duplicate ids,
-    non-empty split) and any problem raises an error naming the file.
+    non-empty split) and any problem raises an error naming the file. A pipeline's
+    ``LoadImageFromFile`` (the name mmseg's inference APIs look for) runs as
+    ``LoadCheckedImageFromFile`` (see :mod:`seg_ext.mmseg.datasets.checked_loading`).
 
     Args:
         ann_file: split file listing ids (relative to ``data_root``); empty = every image.
@@ -50,6 +53,8 @@ class TGSSaltDataset(BaseSegDataset):
         self.rle_file = rle_file
         self.depth_file = depth_file
         self.with_annotations = with_annotations
+        if kwargs.get('pipeline'):
+            kwargs['pipeline'] = with_checked_loading(kwargs['pipeline'])
         super().__init__(ann_file=ann_file, img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
                          data_prefix=data_prefix, **kwargs)
 

@@ -80,6 +80,11 @@ class LoadBinaryAnnotations(BaseTransform):
 
     Must run after the image is loaded (the mask size is checked against ``ori_shape``).
 
+    An unlabelled input -- results with none of ``seg_map_path``, ``rle_mask``, ``rle_source``,
+    as mmseg's ``inference_model`` and ``MMSegInferencer`` pass them -- goes through unchanged
+    (no ``gt_seg_map``). Dataset samples always carry ``seg_map_path`` (``None`` for an RLE mask),
+    so a labelled sample without its mask still fails.
+
     Raises:
         DataError: mask missing, undecodable, of another size than its image, or holding values
             other than background/foreground; the message names the file (or ``train.csv`` row).
@@ -89,6 +94,8 @@ class LoadBinaryAnnotations(BaseTransform):
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
+        if not any(k in results for k in ('seg_map_path', 'rle_mask', 'rle_source')):
+            return results  # unlabelled input (inference)
         img_hw = tuple(results['ori_shape'][:2])
         path = results.get('seg_map_path')
         if path is not None:

@@ -34,6 +34,9 @@ class SegMetric(IoUMetric):
     - ``TGS`` (when ``tgs_score=True``): the TGS Salt Kaggle score of class ``fg_class``;
     - ``IoU.<class>`` and ``Acc.<class>`` per class (also printed as a table).
 
+    The dataset's confusion matrix stays in :attr:`last_confusion_matrix` after evaluation
+    (``tools/test.py`` writes it as CSV and PNG next to the metrics JSON).
+
     Each image is reduced on its own device to a sparse ``C×C`` confusion matrix, so multi-process
     evaluation gathers exactly one small record per sample (no sample counted twice).
 
@@ -62,6 +65,9 @@ class SegMetric(IoUMetric):
         self.tgs_score = tgs_score
         self.fg_class = fg_class
         self.iou_thresholds = np.asarray(iou_thresholds, dtype=np.float64)
+        #: the dataset's ``C×C`` confusion matrix (int64; rows = ground truth, columns =
+        #: prediction) of the last ``compute_metrics`` call, on the main process; ``None`` before
+        self.last_confusion_matrix: Optional[np.ndarray] = None
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Reduce each prediction/ground-truth pair to a sparse confusion matrix."""
@@ -105,6 +111,7 @@ class SegMetric(IoUMetric):
         n = len(classes)
         idx, count = self._stack(results)
         cm = np.bincount(idx, weights=count, minlength=n * n).reshape(n, n)
+        self.last_confusion_matrix = np.rint(cm).astype(np.int64)
         scores = seg_scores(cm, beta=self.beta)
 
         def fmt(x: float) -> float:
