@@ -75,7 +75,7 @@ def deploy_spec(cfg, model: nn.Module, shape: Optional[Sequence[int]] = None) ->
                        pads=pads)
     head = model.decode_head
     out_channels = int(getattr(head, 'out_channels', head.num_classes))
-    classes = dataset_classes(cfg)
+    classes, palette = dataset_classes(cfg)
     num_classes = 2 if out_channels == 1 else out_channels
     names = ['image_a', 'image_b'] if num_images == 2 else ['image']
     return dict(
@@ -88,16 +88,19 @@ def deploy_spec(cfg, model: nn.Module, shape: Optional[Sequence[int]] = None) ->
         threshold=float(head.threshold) if out_channels == 1 else None,
         num_classes=num_classes,
         classes=list(classes) if classes else [f'class_{i}' for i in range(num_classes)],
+        palette=[list(c) for c in palette] if palette else None,
+        color_type=loader.get('color_type', 'color'),
         dynamic_axes=dict(batch=True, height=False, width=False))
 
 
-def dataset_classes(cfg) -> Optional[List[str]]:
-    """The class names of the config's test dataset type (its ``METAINFO``), if any."""
+def dataset_classes(cfg) -> Tuple[Optional[List[str]], Optional[list]]:
+    """Class names and palette of the config's test dataset type (its ``METAINFO``)."""
     from mmseg.registry import DATASETS
     kind = cfg.get('test_dataloader', {}).get('dataset', {}).get('type')
     cls = DATASETS.get(kind) if isinstance(kind, str) else None
-    classes = getattr(cls, 'METAINFO', {}).get('classes') if cls is not None else None
-    return list(classes) if classes else None
+    meta = getattr(cls, 'METAINFO', {}) if cls is not None else {}
+    classes = meta.get('classes')
+    return (list(classes) if classes else None), meta.get('palette')
 
 
 class ScatterMaxUnpool2d(nn.Module):

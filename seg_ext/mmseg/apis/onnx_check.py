@@ -13,19 +13,10 @@ from torch import nn
 
 from ...core.errors import ConfigError, DataError, MissingDataError
 from .onnx_predictor import OnnxPredictor, labels_from_probs
+from .runner_setup import load_config
 
-
-def load_config(config: str):
-    """``Config.fromfile`` (custom imports done) with errors as :class:`ConfigError`."""
-    import os.path as osp
-
-    from mmengine.config import Config
-    if not osp.isfile(config):
-        raise MissingDataError(config, 'config file not found')
-    try:
-        return Config.fromfile(config)
-    except Exception as e:  # syntax errors, missing bases, failed custom imports
-        raise ConfigError(config, f'{type(e).__name__}: {e}') from e
+__all__ = ['load_config', 'load_model', 'build_test_dataset', 'loaded_image', 'mmseg_probs',
+           'compare_with_mmseg']
 
 
 def load_model(cfg, checkpoint: Optional[str] = None) -> nn.Module:

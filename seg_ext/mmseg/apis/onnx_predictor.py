@@ -62,6 +62,10 @@ class OnnxPredictor:
         self.classes = tuple(spec['classes'])
         self.num_classes = int(spec['num_classes'])
         self.threshold = spec['threshold']
+        self.palette = spec.get('palette')
+        # how tools/predict.py reads images for it (the config's loader at export)
+        self.color_type = spec.get('color_type') or (
+            'grayscale' if spec['channels_per_input'] == 1 else 'color')
         self.batch_size = batch_size
 
     def _input(self, img: np.ndarray) -> np.ndarray:
