@@ -30,6 +30,7 @@ SHORTER = [
     ('tools/d2_predict.py', SMALL),
     ('tools/deployment/d2_export_torchscript.py', SMALL),
     ('tools/train.py', ['--cfg-options', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+                        'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
                         'train_dataloader.batch_size=2'] + NO_WORKERS),
     ('tools/analysis_tools/benchmark.py onnx', ['--repeat', '1', '--iters', '1', '--batch-size',
                                                '2', '--cd-batch-size', '1',
