@@ -30,7 +30,9 @@ def stock_cfg(path, weights=''):
     return cfg
 
 
-@pytest.mark.parametrize('path', D2_CONFIGS, ids=osp.basename)
+# the R50 models take 10-15 s each on 2 shared cores: slow
+@pytest.mark.parametrize('path', [pytest.param(p, marks=pytest.mark.slow) if 'R_50' in p else p
+                                  for p in D2_CONFIGS], ids=osp.basename)
 def test_default_predictor_runs_on_every_config(path, tmp_path):
     torch.manual_seed(0)
     model = build_model(stock_cfg(path))
@@ -75,6 +77,7 @@ print('ok', out['instances'].image_size, vis.get_image().shape)
 '''
 
 
+@pytest.mark.slow  # a fresh interpreter importing detectron2
 def test_demo_path_in_a_fresh_interpreter(tmp_path):
     """What a user of Detectron2's demo does: ``import seg_ext.d2`` then the stock API."""
     path = osp.join(ROOT, 'configs', 'd2', 'mask_rcnn_R_18_FPN_shapes_demo.yaml')
