@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from detectron2.data import transforms as T
 from detectron2.export import TracingAdapter
-from detectron2.modeling import GeneralizedRCNN
+from detectron2.modeling import GeneralizedRCNN, PanopticFPN
 from detectron2.modeling.postprocessing import detector_postprocess
 from detectron2.structures import Boxes, Instances
 
@@ -47,11 +47,12 @@ def _inference(model, inputs):
 
 
 def export_torchscript(cfg, model: torch.nn.Module, sample_bgr: np.ndarray,
-                       out_file: str) -> Dict[str, object]:
+                       out_file: str, config_file: str = 'config') -> Dict[str, object]:
     """Trace ``model`` on ``sample_bgr`` and save ``out_file`` (``torch.jit.save``) and its
-    sidecar; returns ``{'file', 'sidecar', 'fields'}``."""
-    if not isinstance(model, GeneralizedRCNN):
-        raise ConfigError(cfg.get('_path', 'config'),
+    sidecar; returns ``{'file', 'sidecar', 'fields'}``. Another architecture is a
+    :class:`ConfigError` naming ``config_file``."""
+    if not isinstance(model, GeneralizedRCNN) or isinstance(model, PanopticFPN):
+        raise ConfigError(config_file,
                           f'{type(model).__name__}: TorchScript export (TracingAdapter) supports '
                           'the R-CNN models (GeneralizedRCNN: Mask R-CNN, Faster R-CNN)')
     model.eval()
@@ -62,7 +63,7 @@ def export_torchscript(cfg, model: torch.nn.Module, sample_bgr: np.ndarray,
     # flattened in the schema's order: [{'instances': Instances}] -> its fields, sorted by name
     fields = list(adapter.outputs_schema.schemas[0].schemas[0].keys)
     if not set(fields) <= FIELDS:
-        raise ConfigError('config', f'unsupported output fields {fields}')
+        raise ConfigError(config_file, f'unsupported output fields {fields}')
     torch.jit.save(traced, out_file)
     side = osp.splitext(out_file)[0] + '.json'
     with open(side, 'w') as f:

@@ -92,3 +92,13 @@ def test_demo_path_in_a_fresh_interpreter(tmp_path):
 def test_without_add_seg_ext_config_the_key_error_names_the_key():
     with pytest.raises(KeyError, match='Non-existent config key: SEG_EXT'):
         get_cfg().merge_from_file(D2_CONFIGS[0])
+
+
+def test_torchscript_export_refuses_panoptic_fpn():
+    from seg_ext.core.errors import ConfigError
+    from seg_ext.d2.torchscript import export_torchscript
+    path = osp.join(ROOT, 'configs', 'd2', 'panoptic_fpn_R_18_shapes_demo.yaml')
+    cfg = stock_cfg(path)
+    with pytest.raises(ConfigError, match=r'panoptic_fpn_R_18_shapes_demo\.yaml: PanopticFPN: '
+                       'TorchScript export \\(TracingAdapter\\) supports the R-CNN models'):
+        export_torchscript(cfg, build_model(cfg), np.zeros((32, 32, 3), np.uint8), 'x.ts', path)

@@ -35,10 +35,13 @@ def main(argv=None):
     cfg.freeze()
     model = BatchPredictor(cfg).model
     os.makedirs(osp.dirname(osp.abspath(args.output)), exist_ok=True)
-    out = export_torchscript(cfg, model, read_bgr(args.sample_image), args.output)
+    out = export_torchscript(cfg, model, read_bgr(args.sample_image), args.output,
+                             args.config_file)
     print(f"exported {out['file']} (outputs {out['fields']}); sidecar {out['sidecar']}")
     return out
 
 
 if __name__ == '__main__':
-    run_tool(main, None)
+    argv = sys.argv[1:]
+    config = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == '--config-file'), None)
+    run_tool(main, config)
