@@ -24,7 +24,8 @@ def parse_args() -> argparse.Namespace:
                                      'overlays and a Kaggle submission')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoints', nargs='+', help='checkpoint(s); several are averaged in '
-                        'probability space (a k-fold ensemble)')
+                        'probability space (a k-fold ensemble); an .onnx exported by '
+                        'tools/deployment/pytorch2onnx.py runs in onnxruntime instead')
     parser.add_argument('--model', nargs=2, action='append', default=[],
                         metavar=('CONFIG', 'CKPT'), help='another ensemble member with its own '
                         'config (same number of classes); repeatable')
@@ -100,6 +101,19 @@ def submission_order(args, cfg):
     return (read_submission_ids(path), path) if path else (None, None)
 
 
+def onnx_predictor(config, onnx_file, args):
+    """An exported graph in onnxruntime (CPU) with ``config`` for the CRF and submission
+    settings; flip TTA needs the PyTorch model (the graph bakes one pass in)."""
+    from seg_ext.mmseg.apis.onnx_predictor import OnnxPredictor
+    from seg_ext.mmseg.apis.runner_setup import load_config
+    if args.tta:
+        raise ConfigError(onnx_file, '--tta is not available for an .onnx model (the exported '
+                          'graph is one forward pass): predict with the checkpoint')
+    predictor = OnnxPredictor(onnx_file, batch_size=args.batch_size)
+    predictor.cfg = load_config(config, args.cfg_options)
+    return predictor
+
+
 def main() -> None:
     args = parse_args()
     from seg_ext.mmseg.apis.mmseg_predictor import MMSegPredictor
@@ -112,12 +126,18 @@ def main() -> None:
         if args.tta:
             raise ConfigError(args.config, '--tta is for single images; pairs are predicted '
                               'by PairInferencer without TTA')
+        onnx = [ckpt for _, ckpt in members if ckpt.endswith('.onnx')]
+        if onnx:
+            raise ConfigError(onnx[0], 'pairs (--input-b) are predicted with the checkpoint; '
+                              'check an exported change model with --verify of '
+                              'tools/deployment/pytorch2onnx.py')
         items = collect_pairs(args.input, args.input_b)
         predictors = [PairInferencer(cfg, ckpt, device=args.device,
                                      cfg_options=args.cfg_options) for cfg, ckpt in members]
     else:
         items = collect_images(args.input, args.img_dir, args.img_suffix)
-        predictors = [MMSegPredictor(cfg, ckpt, device=args.device, tta=args.tta,
+        predictors = [onnx_predictor(cfg, ckpt, args) if ckpt.endswith('.onnx') else
+                      MMSegPredictor(cfg, ckpt, device=args.device, tta=args.tta,
                                      cfg_options=args.cfg_options) for cfg, ckpt in members]
     predictor = predictors[0] if len(predictors) == 1 else EnsemblePredictor(predictors)
     predictor.palette = getattr(predictors[0], 'palette', None)

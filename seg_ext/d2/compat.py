@@ -20,9 +20,15 @@ a shim is no longer needed a test says so:
 - ``panopticapi`` (imported by ``COCOPanopticEvaluator``) is only on GitHub: when it is not
   installed, :mod:`seg_ext.core.metrics.panoptic_quality` (the same PQ computation) is made
   importable under its name.
+- ``detectron2/export/__init__.py`` imports the Caffe2 exporter (``caffe2.proto``), which torch 2.x
+  no longer ships, so ``from detectron2.export import TracingAdapter`` (Detectron2's TorchScript
+  tracing path) fails: ``detectron2.export`` becomes the package of its tracing and scripting
+  modules (``TracingAdapter``, ``scripting_with_instances``, ``dump_torchscript_IR``); the Caffe2
+  names are absent.
 """
 import importlib.util
 import inspect
+import os.path as osp
 import sys
 import types
 from typing import List
@@ -112,6 +118,34 @@ def needs_panopticapi() -> bool:
     return importlib.util.find_spec('panopticapi') is None
 
 
+def needs_export_without_caffe2() -> bool:
+    """detectron2's ``export/__init__.py`` imports the Caffe2 exporter and Caffe2 is absent."""
+    spec = importlib.util.find_spec('detectron2')
+    if spec is None or importlib.util.find_spec('caffe2') is not None:
+        return False
+    with open(osp.join(osp.dirname(spec.origin), 'export', '__init__.py')) as f:
+        return 'from .api import' in f.read()
+
+
+def _export_without_caffe2() -> None:
+    """``detectron2.export`` with its tracing/scripting modules only (no Caffe2 API)."""
+    import detectron2
+    root = osp.join(osp.dirname(detectron2.__file__), 'export')
+    pkg = types.ModuleType('detectron2.export', 'detectron2.export without its Caffe2 exporter '
+                           '(seg_ext.d2.compat): TracingAdapter, scripting_with_instances, '
+                           'dump_torchscript_IR')
+    pkg.__path__ = [root]
+    pkg.__file__ = osp.join(root, '__init__.py')
+    sys.modules['detectron2.export'] = pkg
+    detectron2.export = pkg
+    from detectron2.export.flatten import TracingAdapter
+    from detectron2.export.torchscript import dump_torchscript_IR, scripting_with_instances
+    pkg.TracingAdapter = TracingAdapter
+    pkg.scripting_with_instances = scripting_with_instances
+    pkg.dump_torchscript_IR = dump_torchscript_IR
+    pkg.__all__ = ['TracingAdapter', 'scripting_with_instances', 'dump_torchscript_IR']
+
+
 def install_as_panopticapi() -> List[str]:
     """Make :mod:`seg_ext.core.metrics.panoptic_quality` importable as ``panopticapi.utils`` /
     ``panopticapi.evaluation`` (only where the real package is absent). Returns the module names
@@ -188,5 +222,8 @@ def apply() -> List[str]:
     if needs_panopticapi():
         install_as_panopticapi()
         applied.append('panopticapi')
+    if needs_export_without_caffe2():
+        _export_without_caffe2()
+        applied.append('export_without_caffe2')
     _APPLIED = applied
     return applied

@@ -181,7 +181,7 @@ _BY_TYPE: Dict[str, Callable] = dict(mask_folder=register_mask_folder,
                                      tgs_salt=register_tgs_salt)
 
 
-def register_from_cfg(cfg) -> List[str]:
+def register_from_cfg(cfg, names: Optional[Sequence[str]] = None) -> List[str]:
     """Register every ``cfg.SEG_EXT.DATASETS`` entry not yet registered, e.g.::
 
         SEG_EXT:
@@ -189,11 +189,15 @@ def register_from_cfg(cfg) -> List[str]:
             peds_train: {TYPE: mask_folder, IMAGE_DIR: data/PennFudanPed/PNGImages,
                          MASK_DIR: data/PennFudanPed/PedMasks, THING_CLASSES: [person]}
 
-    Keys are the lower-cased arguments of the ``register_*`` function of ``TYPE``.
+    Keys are the lower-cased arguments of the ``register_*`` function of ``TYPE``; ``names``:
+    only these entries (a name that is not there is a ``KeyError``).
     """
     done = []
+    unknown = sorted(set(names or ()) - set(cfg.SEG_EXT.DATASETS))
+    if unknown:
+        raise KeyError(f'{unknown} not in SEG_EXT.DATASETS (has {sorted(cfg.SEG_EXT.DATASETS)})')
     for name, spec in cfg.SEG_EXT.DATASETS.items():
-        if name in DatasetCatalog.list():
+        if name in DatasetCatalog.list() or (names is not None and name not in names):
             continue
         spec = {k.lower(): v for k, v in dict(spec).items()}
         kind = spec.pop('type', None)

@@ -86,7 +86,9 @@ print(json.dumps(dict(
         and 'dtype=np.int)' in src('evaluation/sem_seg_evaluation.py'),
     c_placeholder=importlib.util.find_spec('detectron2._C') is None,
     cpu_ddp='kwargs["device_ids"] = [comm.get_local_rank()]' in src('engine/defaults.py'),
-    panopticapi=importlib.util.find_spec('panopticapi') is None)))
+    panopticapi=importlib.util.find_spec('panopticapi') is None,
+    export_without_caffe2=importlib.util.find_spec('caffe2') is None
+        and 'from .api import' in src('export/__init__.py'))))
 '''
 
 
@@ -100,7 +102,18 @@ def test_every_shim_is_still_needed_by_the_installed_upstream():
     assert out.returncode == 0, out.stderr[-2000:]
     needed = json.loads(out.stdout.strip().splitlines()[-1])
     assert needed == dict(pillow_linear=True, numpy_aliases=True, c_placeholder=True,
-                          cpu_ddp=True, panopticapi=True), (
+                          cpu_ddp=True, panopticapi=True, export_without_caffe2=True), (
         f'upstream changed, a shim of seg_ext/d2/compat.py is no longer needed: {needed}')
     assert compat.apply() == ['pillow_linear', 'numpy_aliases', 'c_placeholder', 'cpu_ddp',
-                              'panopticapi']
+                              'panopticapi', 'export_without_caffe2']
+
+
+def test_tracing_adapter_imports_without_caffe2():
+    """Detectron2's TorchScript tracing path imports; the Caffe2 exporter is not there."""
+    from detectron2.export import TracingAdapter
+    from detectron2.export.flatten import flatten_to_tuple
+    flat, schema = flatten_to_tuple({'a': torch.ones(2), 'b': [torch.zeros(1)]})
+    assert len(flat) == 2 and schema(flat)['b'][0].shape == (1, )
+    assert TracingAdapter.__module__ == 'detectron2.export.flatten'
+    import detectron2.export
+    assert not hasattr(detectron2.export, 'Caffe2Tracer')

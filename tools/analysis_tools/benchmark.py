@@ -1,6 +1,6 @@
 """Performance comparisons, each run in one process on the same inputs, candidates interleaved.
 
-    python tools/analysis_tools/benchmark.py {train,inference,metric,ceiling,tiling,all} \
+    python tools/analysis_tools/benchmark.py {train,inference,metric,ceiling,tiling,onnx,all} \
         [--repeat 5] [--threads N] [--out-dir work_dirs/benchmark] [--default-allocator]
     python tools/analysis_tools/benchmark.py compare RUN_A_DIR RUN_B_DIR [--tolerance 0.1]
 
@@ -17,6 +17,9 @@
   (peak RSS during inference over the RSS before it), on CUDA with ``max_memory_allocated``.
 - ``metric``: ``SegMetric`` (PA/MPA/mIoU/FWIoU/TGS) against mmseg's ``IoUMetric``:
   ``process()`` + ``compute_metrics()`` on the same synthetic predictions.
+- ``onnx``: images/s of ONNX Runtime against PyTorch on the exported graph of every mmseg-side
+  model (salt U-Net / SegNet / FCN-8s, Siamese and early-fusion change U-Nets), same batch, same
+  threads (``benchmarks/onnx_runtime.py``).
 - ``ceiling``: achieved FLOP/s of the U-Net training step (plain loop, NCHW and channels-last)
   as a fraction of the FLOP/s of a dense fp32 ``torch.mm`` and of a 64→64 3×3 convolution, on
   the same threads (a multiply-add is two FLOPs; a step is three forwards).
@@ -54,12 +57,14 @@ from benchmarks.ceiling import bench_ceiling  # noqa: E402
 from benchmarks.common import print_table  # noqa: E402
 from benchmarks.inference import bench_inference, memory_probe  # noqa: E402
 from benchmarks.metric import bench_metric  # noqa: E402
+from benchmarks.onnx_runtime import bench_onnx  # noqa: E402
 from benchmarks.tiling import bench_tiling, tiling_probe  # noqa: E402
 from benchmarks.train_step import bench_train  # noqa: E402
 
 COMMANDS = dict(train=bench_train, inference=bench_inference, metric=bench_metric,
-                ceiling=bench_ceiling, tiling=bench_tiling)
-#: what ``all`` runs (``tiling`` takes minutes per image side: run it on its own)
+                ceiling=bench_ceiling, tiling=bench_tiling, onnx=bench_onnx)
+#: what ``all`` runs (``tiling`` takes minutes per image side, ``onnx`` exports five models:
+#: run them on their own)
 ALL = ('train', 'inference', 'metric', 'ceiling')
 
 
@@ -110,7 +115,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-DEFAULT_ITERS = dict(train=4, inference=2, ceiling=3, metric=1, tiling=1,
+DEFAULT_ITERS = dict(train=4, inference=2, ceiling=3, metric=1, tiling=1, onnx=2,
                      **{'memory-probe': 2})
 
 
