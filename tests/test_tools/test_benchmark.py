@@ -207,7 +207,11 @@ def test_cli_train_and_ceiling_tiny(tmp_path):
     common = ['--batch-size', '2', '--repeat', '1', '--iters', '1', '--out-dir', out_dir]
     tool.main(['train', '--warmup', '1', '--num-batches', '1'] + common)
     result = json.load(open(osp.join(out_dir, 'train.json')))
-    assert set(result['stats']) == {'plain', 'train_step', 'runner_loop'}
+    assert set(result['stats']) == {'plain', 'train_step', 'train_step_channels_last',
+                                    'runner_loop'}
+    assert result['ratio_channels_last_over_train_step'] == pytest.approx(
+        result['stats']['train_step_channels_last']['median_s']
+        / result['stats']['train_step']['median_s'])
     assert result['ratio_runner_over_plain'] == pytest.approx(
         result['stats']['runner_loop']['median_s'] / result['stats']['plain']['median_s'])
     tool.main(['ceiling', '--matmul-size', '256'] + common)
