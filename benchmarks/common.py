@@ -77,6 +77,13 @@ def interleaved_timing(fns: Mapping[str, Callable[[int], Any]], repeat: int, ite
     return {name: summarize(ts) for name, ts in times.items()}
 
 
+def timer_seconds(fn: Callable[[], Any], clock: Clock = time.perf_counter) -> float:
+    """Wall time of one call of ``fn`` (a cold first call, which no repetition can measure)."""
+    t0 = clock()
+    fn()
+    return clock() - t0
+
+
 def ratio_of_medians(stats: Mapping[str, Mapping[str, Any]], numerator: str,
                      denominator: str) -> float:
     """``median(numerator) / median(denominator)`` from :func:`interleaved_timing`'s result."""
