@@ -54,6 +54,26 @@ def crf_case(name: str, num_classes: int, seed: int = 0) -> Tuple[np.ndarray, to
     return image, torch.from_numpy(probs)
 
 
+def softmax_layouts(n: int = 2**20, classes=(2, 4, 8, 14, 21), min_run_time: float = 0.3
+                    ) -> Dict[str, Any]:
+    """Micro-benchmark behind ``mean_field.softmax_rows``: row-wise softmax of (N, C) against the
+    column-wise one of its transpose, by ``torch.utils.benchmark.Timer.blocked_autorange``;
+    returns the ratios (transposed / row-wise) and ``Compare``'s table."""
+    from torch.utils.benchmark import Compare, Timer
+    ms, ratio = [], {}
+    for c in classes:
+        x = torch.randn(n, c)
+        stmts = {'softmax(x, 1)': 'torch.softmax(x, 1)',
+                 'softmax(x.t(), 0).t().contiguous()': 'torch.softmax(x.t(), 0).t().contiguous()'}
+        got = {k: Timer(v, globals=dict(torch=torch, x=x), label=f'softmax of ({n}, C)',
+                        sub_label=f'C={c}', description=k).blocked_autorange(
+                            min_run_time=min_run_time) for k, v in stmts.items()}
+        ms += list(got.values())
+        a, b = (m.median for m in got.values())
+        ratio[f'C={c}'] = b / a
+    return dict(ratio_transposed_over_rows=ratio, table=str(Compare(ms)))
+
+
 def profile_torch_crf(crf: DenseCRF, probs: torch.Tensor, image, top: int = 12) -> List[list]:
     """Operators of one warm torch-backend call by self CPU time: [name, ms, % , calls]."""
     from torch.profiler import ProfilerActivity, profile
@@ -121,6 +141,8 @@ def bench_crf(args: argparse.Namespace) -> Dict[str, Any]:
     ratio = {(r['case'], r['classes']): r['ratio'] for r in rows}
     grid = [[name] + [f'{ratio[name, c]:.2f}' for c in classes] for name in sizes]
     result['grid'] = print_table(['size \\ classes'] + [str(c) for c in classes], grid)
+    result['softmax'] = softmax_layouts()
+    print(result['softmax']['table'], flush=True)
     for r in rows:
         if 'profile' in r:
             print(f"[crf] profile of {r['case']} x{r['classes']} (ratio {r['ratio']:.2f}):")
