@@ -119,13 +119,14 @@ def mean_field(unary: Tensor, kernels: Sequence[Tuple[Filter, Optional[Tensor]]]
 
 
 #: up to this many classes a CPU softmax over rows is faster through the transposed layout
-SMALL_C = 8
+SMALL_C = 16
 
 
 def softmax_rows(logits: Tensor) -> Tensor:
     """``softmax(logits, dim=1)`` of (N, C), contiguous. On CPU with few classes it runs on the
     (C, N) transpose: torch's row-wise softmax pays a fixed cost per row (~60 ms per million rows
-    whatever C), the column-wise one vectorises over N (~8× faster at C = 2)."""
+    whatever C), the column-wise one vectorises over N (4-5× faster for C <= 14, slower at 21:
+    ``benchmarks/crf.py``'s ``softmax_layouts``)."""
     if logits.device.type == 'cpu' and logits.shape[1] <= SMALL_C:
         return torch.softmax(logits.t(), dim=0).t().contiguous()
     return torch.softmax(logits, dim=1)

@@ -96,7 +96,7 @@ def test_splat_matrix_is_the_barycentric_scatter():
 
 def test_softmax_rows_equals_softmax():
     from seg_ext.core.crf.mean_field import softmax_rows
-    for c in (1, 2, 3, 8, 9, 21):
+    for c in (1, 2, 3, 8, 16, 17, 21):
         x = torch.randn(1000, c) * 5
         out = softmax_rows(x)
         assert out.is_contiguous() and out.shape == x.shape
