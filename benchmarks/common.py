@@ -19,6 +19,7 @@ throughout: a multiply-add is **two** FLOPs (so that a model's FLOPs and ``torch
 import os
 import os.path as osp
 import platform
+import re
 import statistics
 import sys
 import time
@@ -280,7 +281,7 @@ def comparable_numbers(result: Any, prefix: str = '') -> Dict[str, float]:
         for k, v in result.items():
             key = f'{prefix}.{k}' if prefix else str(k)
             if isinstance(v, (int, float)) and not isinstance(v, bool) and \
-                    ('ratio' in str(k) or 'fraction' in str(k)):
+                    re.search(r'(^|[_ .])(ratio|fraction)', str(k)):  # not 'iterations'
                 out[key] = float(v)
             elif isinstance(v, Mapping):
                 out.update(comparable_numbers(v, key))

@@ -134,7 +134,7 @@ def bench_crf(args: argparse.Namespace) -> Dict[str, Any]:
               f"{r['ratio']:.2f}", f"{r['torch_first_s']:.3f}",
               f"{100 * r['label_agreement']:.2f} %"] for r in rows]
     result = dict(iterations=args.crf_iterations, rows=rows,
-                  ratios={f"{r['case']} x{r['classes']}": r['ratio'] for r in rows})
+                  ratios={f"ratio {r['case']} x{r['classes']}": r['ratio'] for r in rows})
     result['table'] = print_table(['case', 'classes', 'torch (s)', 'pydensecrf2 (s)',
                                    'torch / pydensecrf2', 'torch first call (s)',
                                    'label agreement'], table)
