@@ -2,23 +2,34 @@
 
 Kept outside the installable package: only the benchmark CLI uses them.
 
-Two implementations compared one after the other drift apart on a shared machine (another job
-starts, the CPU clocks down), so every comparison here runs its candidates in interleaved rounds
-(A, B, then B, A, ...) after a warm-up and reports medians over the rounds. FLOPs follow one
-convention throughout: a multiply-add is **two** FLOPs (so that a model's FLOPs and ``torch.mm``'s
+The field's tools where they fit: results print as ``torch.utils.benchmark``'s ``Compare`` tables
+(built from its ``Measurement``s), micro-benchmarks use its ``Timer.blocked_autorange``, and CPU
+time, load, cores and RSS come from ``psutil``. What they lack is kept here, each for one
+reason: **interleaved rounds** (``Timer`` times one statement at a time, with two warm-up calls
+before every measurement; two implementations
+measured one after the other drift apart on a shared machine -- another job starts, the CPU clocks
+down -- so candidates run A, B, then B, A, ... after a warm-up, and medians are taken over the
+rounds), the **disturbed-run flag** (:func:`other_load`: CPU time other processes took meanwhile,
+which neither tool reports) and the **allocator re-exec** (:func:`steady_allocator_env`: glibc
+settings that must be in the environment before the process starts). FLOPs follow one convention
+throughout: a multiply-add is **two** FLOPs (so that a model's FLOPs and ``torch.mm``'s
 ``2·m·k·n`` are comparable); mmengine's complexity analysis counts it as one and is converted with
 :func:`train_step_flops`.
 """
 import os
 import os.path as osp
 import platform
+import re
 import statistics
 import sys
 import time
 from math import inf
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
+import psutil
 import torch
+from torch.utils.benchmark import Compare, Measurement
+from torch.utils.benchmark.utils.common import TaskSpec
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 Clock = Callable[[], float]
@@ -63,11 +74,7 @@ def interleaved_timing(fns: Mapping[str, Callable[[int], Any]], repeat: int, ite
         shift = r % len(names)
         current = {}
         for name in names[shift:] + names[:shift]:
-            t0 = clock()
-            out = fns[name](iters)
-            if sync is not None:
-                sync()
-            elapsed = clock() - t0
+            out, elapsed = timed_call(fns[name], iters, clock, sync)
             if isinstance(out, float) and not isinstance(out, bool):
                 elapsed = out
             current[name] = elapsed / iters
@@ -75,6 +82,36 @@ def interleaved_timing(fns: Mapping[str, Callable[[int], Any]], repeat: int, ite
         if on_round is not None:
             on_round(r, {name: current[name] for name in names})
     return {name: summarize(ts) for name, ts in times.items()}
+
+
+def timed_call(fn: Callable[[int], Any], n: int, clock: Clock = time.perf_counter,
+               sync: Optional[Callable[[], None]] = None) -> tuple:
+    """``(fn(n)'s return value, seconds)`` of exactly one call (``sync()`` inside the timed
+    region, e.g. ``torch.cuda.synchronize``). Not ``Timer.timeit``: it always runs two warm-up
+    calls first, which would triple every interleaved round (seconds per training step)."""
+    t0 = clock()
+    out = fn(n)
+    if sync is not None:
+        sync()
+    return out, clock() - t0
+
+
+def timer_seconds(fn: Callable[[], Any], clock: Clock = time.perf_counter) -> float:
+    """Wall time of one call of ``fn`` (a cold first call, which no repetition can measure)."""
+    return timed_call(lambda n: fn(), 1, clock)[1]
+
+
+def compare_table(stats: Mapping[str, Mapping[str, Any]], label: str,
+                  description: str = 'interleaved rounds') -> str:
+    """``torch.utils.benchmark.Compare``'s table of :func:`interleaved_timing` results (each
+    round one measurement, times per iteration; median and spread per candidate)."""
+    threads = torch.get_num_threads()
+    ms = [Measurement(1, list(s['times_s']), TaskSpec(stmt=name, setup='', label=label,
+                                                      sub_label=name, description=description,
+                                                      num_threads=threads))
+          for name, s in stats.items() if s.get('times_s')]
+    compare = Compare(ms)
+    return str(compare)
 
 
 def ratio_of_medians(stats: Mapping[str, Mapping[str, Any]], numerator: str,
@@ -151,7 +188,8 @@ def conv_benchmark_fn(batch: int = 16, channels: int = 64, size: int = 64, kerne
 
 
 def cpu_model(cpuinfo: str = '/proc/cpuinfo') -> str:
-    """The CPU's model name from ``/proc/cpuinfo`` (``platform.processor()`` elsewhere)."""
+    """The CPU's model name from ``/proc/cpuinfo`` (``platform.processor()`` elsewhere; psutil
+    has no model name)."""
     try:
         with open(cpuinfo) as f:
             for line in f:
@@ -162,25 +200,21 @@ def cpu_model(cpuinfo: str = '/proc/cpuinfo') -> str:
     return platform.processor() or platform.machine()
 
 
-def cpu_seconds(stat_path: str = '/proc/stat') -> Optional[Dict[str, float]]:
-    """CPU seconds so far: ``busy`` (all CPUs, every state but idle, iowait and steal), ``steal``
-    (taken by the hypervisor for other VMs) and ``own`` (this process and its waited-for
-    children). None where ``/proc/stat`` is unavailable."""
+def cpu_seconds(times: Any = None, own: Any = None) -> Optional[Dict[str, float]]:
+    """CPU seconds so far (``psutil``): ``busy`` (all CPUs, every state but idle, iowait and
+    steal), ``steal`` (taken by the hypervisor for other VMs) and ``own`` (this process and its
+    waited-for children). ``times`` / ``own``: ``psutil.cpu_times()`` /
+    ``psutil.Process().cpu_times()`` readings (for tests); None where psutil cannot tell."""
     try:
-        with open(stat_path) as f:
-            fields = f.readline().split()
-    except OSError:
+        t = times if times is not None else psutil.cpu_times()
+        p = own if own is not None else psutil.Process().cpu_times()
+    except (psutil.Error, OSError):
         return None
-    if not fields or fields[0] != 'cpu':
-        return None
-    ticks = [float(x) for x in fields[1:]]
-    # user nice system idle iowait irq softirq steal (guest time is already in user/nice)
-    idle, iowait = ticks[3], ticks[4]
-    steal = ticks[7] if len(ticks) > 7 else 0.0
-    hz = os.sysconf('SC_CLK_TCK')
-    t = os.times()
-    return dict(busy=(sum(ticks[:8]) - idle - iowait - steal) / hz, steal=steal / hz,
-                own=t.user + t.system + t.children_user + t.children_system)
+    steal = getattr(t, 'steal', 0.0)
+    busy = sum(t) - t.idle - getattr(t, 'iowait', 0.0) - steal \
+        - getattr(t, 'guest', 0.0) - getattr(t, 'guest_nice', 0.0)  # guest is in user/nice
+    return dict(busy=busy, steal=steal,
+                own=p.user + p.system + p.children_user + p.children_system)
 
 
 def other_load(before: Optional[Dict[str, float]], after: Optional[Dict[str, float]],
@@ -199,7 +233,7 @@ def other_load(before: Optional[Dict[str, float]], after: Optional[Dict[str, flo
 def load_average() -> Optional[List[float]]:
     """The 1, 5 and 15 minute load averages (other jobs on a shared machine), None if unknown."""
     try:
-        return [round(x, 2) for x in os.getloadavg()]
+        return [round(x, 2) for x in psutil.getloadavg()]
     except (AttributeError, OSError):
         return None
 
@@ -212,9 +246,11 @@ TIMING_ENV = ('OMP_WAIT_POLICY', 'OMP_NUM_THREADS', 'MALLOC_MMAP_THRESHOLD_',
 def machine_info(device: str = 'cpu') -> Dict[str, Any]:
     """What a timing depends on: CPU model, cores (visible to this process), torch threads and
     version, the device (with the GPU's name on CUDA) and the :data:`TIMING_ENV` variables set."""
-    info = dict(cpu=cpu_model(), cores=os.cpu_count(),
-                cores_available=len(os.sched_getaffinity(0))
-                if hasattr(os, 'sched_getaffinity') else os.cpu_count(),
+    try:
+        available = len(psutil.Process().cpu_affinity())
+    except (AttributeError, psutil.Error):  # no affinity API (macOS)
+        available = psutil.cpu_count()
+    info = dict(cpu=cpu_model(), cores=psutil.cpu_count(), cores_available=available,
                 torch_threads=torch.get_num_threads(), torch=torch.__version__, device=device,
                 env={k: os.environ[k] for k in TIMING_ENV if k in os.environ})
     if device.startswith('cuda') and torch.cuda.is_available():
@@ -245,7 +281,7 @@ def comparable_numbers(result: Any, prefix: str = '') -> Dict[str, float]:
         for k, v in result.items():
             key = f'{prefix}.{k}' if prefix else str(k)
             if isinstance(v, (int, float)) and not isinstance(v, bool) and \
-                    ('ratio' in str(k) or 'fraction' in str(k)):
+                    re.search(r'(^|[_ .])(ratio|fraction)', str(k)):  # not 'iterations'
                 out[key] = float(v)
             elif isinstance(v, Mapping):
                 out.update(comparable_numbers(v, key))

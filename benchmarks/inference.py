@@ -11,13 +11,14 @@ import subprocess
 import sys
 from typing import Any, Callable, Dict
 
+import psutil
 import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.hub import get_config
 from mmengine.registry import init_default_scope
 
-from seg_ext.core.memory import current_rss_mb, peak_rss_mb, reset_peak_rss
+from seg_ext.core.memory import peak_rss_mb, reset_peak_rss
 from seg_ext.mmseg.apis.model_stats import build_eval_model, complexity, predict_batch
 from seg_ext.mmseg.engine.hooks import peak_memory_mb
 
@@ -80,7 +81,7 @@ def memory_probe(spec: Dict[str, Any], device: str, iters: int) -> Dict[str, flo
         run(iters)
         peak = peak_memory_mb(torch.device(device))
         return dict(peak_mb=peak, inference_mb=peak - base, kind='cuda max_memory_allocated')
-    base = current_rss_mb()
+    base = psutil.Process().memory_info().rss / 2**20
     resettable = reset_peak_rss()
     run(iters)
     peak = peak_rss_mb()

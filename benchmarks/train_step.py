@@ -2,11 +2,11 @@
 
 mmengine ``Runner`` from ``configs/unet_salt_demo.py`` (data preprocessor, ResNetV1c-18 +
 ``UNetHead``, its optimizer wrapper) against a plain loop (the same weights copied, the same AdamW
-settings), all fed the same pre-collated batches from memory. Two Runner variants:
-``model.train_step(batch, optim_wrapper)`` (what ``IterBasedTrainLoop`` does per iteration) and
-the real loop (``runner.train()``, then the same loop continued block by block, all hooks on,
-timed from the first hook of a block's first iteration to the last hook of its last iteration).
-"""
+settings), all fed the same pre-collated batches from memory. Runner variants:
+``model.train_step(batch, optim_wrapper)`` (what ``IterBasedTrainLoop`` does per iteration), the
+same step with ``channels_last = True`` (a converted copy, its own optimizer) and the real loop
+(``runner.train()``, then the same loop continued block by block, all hooks on, timed from the
+first hook of a block's first iteration to the last hook of its last iteration)."""
 import argparse
 import copy
 import os.path as osp
@@ -19,11 +19,13 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import DefaultSampler, pseudo_collate
 from mmengine.hooks import Hook
+from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 from mmseg.registry import DATASETS
 from torch.utils.data import DataLoader, Dataset
 
 from seg_ext.mmseg.apis.runner_setup import resolve_work_dir
+from seg_ext.mmseg.engine.hooks import to_channels_last
 
 from . import common as bm
 from .common import ROOT, print_table, progress
@@ -199,13 +201,19 @@ def _bench_train(args: argparse.Namespace, tmp: str) -> Dict[str, Any]:
 
     plain = plain_trainer(model, cfg, batches, device)
     state = dict(i=0)
+    # the channels_last = True path: a converted copy with its own optimizer wrapper
+    nhwc = to_channels_last(copy.deepcopy(model))
+    nhwc_wrapper = build_optim_wrapper(nhwc, copy.deepcopy(cfg.optim_wrapper))
 
-    def train_step(iters: int) -> None:
-        for _ in range(iters):
-            model.train()
-            batch = batches[state['i'] % len(batches)]
-            state['i'] += 1
-            model.train_step(batch, optim_wrapper=runner.optim_wrapper)
+    def stepper(net, wrapper):
+        def run(iters: int) -> None:
+            for _ in range(iters):
+                net.train()
+                batch = batches[state['i'] % len(batches)]
+                state['i'] += 1
+                net.train_step(batch, optim_wrapper=wrapper)
+        return run
+    train_step = stepper(model, runner.optim_wrapper)
 
     def loop(iters: int) -> float:
         clock.start = clock.stop = None
@@ -217,7 +225,8 @@ def _bench_train(args: argparse.Namespace, tmp: str) -> Dict[str, Any]:
             runner.train_loop.run()
         return clock.stop - clock.start
 
-    candidates = dict(plain=plain, train_step=train_step, runner_loop=loop)
+    candidates = dict(plain=plain, train_step=train_step,
+                      train_step_channels_last=stepper(nhwc, nhwc_wrapper), runner_loop=loop)
     print(f'[train] {UNET_CONFIG}, batch {args.batch_size}, {args.repeat} rounds x '
           f'{args.iters} iterations per candidate after {args.warmup} warm-up', flush=True)
     stats = bm.interleaved_timing(candidates, args.repeat, args.iters, args.warmup, sync=sync,
@@ -232,6 +241,8 @@ def _bench_train(args: argparse.Namespace, tmp: str) -> Dict[str, Any]:
                      f"{s['ratio_vs_plain']:.3f}", f"{s['paired_ratio_vs_plain']:.3f}"])
     result['ratio_runner_over_plain'] = stats['runner_loop']['ratio_vs_plain']
     result['ratio_train_step_over_plain'] = stats['train_step']['ratio_vs_plain']
+    result['ratio_channels_last_over_train_step'] = bm.ratio_of_medians(
+        stats, 'train_step_channels_last', 'train_step')
     result['table'] = print_table(['path', 'ms/iter (median)', 'img/s', 'ratio vs plain',
                                    'paired ratio'], rows)
     return result

@@ -55,6 +55,7 @@ def main() -> None:
         raise DataError(args.checkpoint, f'cannot load this checkpoint: {problem}')
     cfg = runner_setup.load_config(args.config, args.cfg_options)
     runner_setup.resolve_work_dir(cfg, args.work_dir, args.config)
+    runner_setup.enable_channels_last(cfg)
     distributed.setup_distributed(cfg, args.launcher)
     cfg.load_from = args.checkpoint
     runner_setup.drop_training_hooks(cfg)

@@ -38,6 +38,7 @@ def main() -> None:
     args = parse_args()
     cfg = runner_setup.load_config(args.config, args.cfg_options)
     runner_setup.resolve_work_dir(cfg, args.work_dir, args.config)
+    runner_setup.enable_channels_last(cfg)
     distributed.setup_distributed(cfg, args.launcher)
     if args.amp:
         runner_setup.enable_amp(cfg, args.config)

@@ -1,9 +1,10 @@
 """Process memory: the peak resident set size, resettable on Linux.
 
 One implementation for the ``InferenceStatsHook`` (``peak_mem_MB`` next to the metrics) and the
-benchmarks. Python's ``resource.getrusage`` gives the peak RSS but cannot reset it; Linux's
-``VmHWM`` (``/proc/self/status``) can be reset through ``/proc/self/clear_refs``, which a second
-measurement in the same process needs.
+benchmarks (which take the current RSS from ``psutil``). Kept here because neither tool has it:
+``psutil`` reports no peak RSS, and Python's ``resource.getrusage`` gives the peak but cannot
+reset it; Linux's ``VmHWM`` (``/proc/self/status``) can be reset through ``/proc/self/clear_refs``,
+which a second measurement in the same process needs.
 """
 import resource
 import sys
@@ -19,12 +20,6 @@ def _status_kib(field: str, path: str = '/proc/self/status') -> Optional[float]:
     except OSError:
         pass
     return None
-
-
-def current_rss_mb() -> Optional[float]:
-    """Resident set size of this process now, in MiB (None where ``/proc`` is unavailable)."""
-    kib = _status_kib('VmRSS')
-    return None if kib is None else kib / 1024
 
 
 def reset_peak_rss() -> bool:

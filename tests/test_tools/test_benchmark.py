@@ -58,6 +58,11 @@ def test_interleaved_timing_rotates_order_skips_warmup_and_takes_medians():
     assert stats['b']['median_s'] == 1.0 and stats['b']['n'] == 3
     assert bm.ratio_of_medians(stats, 'a', 'b') == 2.0
     assert [r for r, _ in rounds] == [0, 1, 2] and rounds[2][1] == dict(a=8.0, b=1.0)
+    table = bm.compare_table(stats, 'toy')  # torch.utils.benchmark.Compare's table
+    assert ' toy ' in table and 'interleaved rounds' in table and 'seconds (s)' in table
+    rows = {line.split('|')[0].strip(): line.split('|')[1].strip()
+            for line in table.splitlines() if '|' in line}
+    assert rows['a'] and rows['b'] and float(rows['a']) > float(rows['b'])  # medians 2 s vs 1 s
 
 
 def test_self_timed_candidate_and_paired_ratio():
@@ -148,14 +153,16 @@ def test_peak_rss_is_resettable_and_sees_an_allocation():
     assert reset and dropped > 100  # after the reset the peak is the current RSS again
 
 
-def test_cpu_accounting_of_other_processes(tmp_path):
-    stat = tmp_path / 'stat'
-    # user nice system idle iowait irq softirq steal guest guest_nice, in ticks
-    stat.write_text('cpu  100 0 50 800 10 0 0 5 0 0\ncpu0 50 0 25 400 5 0 0 2 0 0\n')
-    hz = os.sysconf('SC_CLK_TCK')
-    now = bm.cpu_seconds(str(stat))
-    assert now['busy'] == pytest.approx(150 / hz) and now['steal'] == pytest.approx(5 / hz)
-    assert now['own'] >= 0
+def test_cpu_accounting_of_other_processes():
+    from collections import namedtuple
+    cpu = namedtuple('scputimes', 'user nice system idle iowait irq softirq steal guest '
+                     'guest_nice')
+    proc = namedtuple('pcputimes', 'user system children_user children_system iowait')
+    # psutil readings in seconds; guest time is already counted in user
+    now = bm.cpu_seconds(cpu(100, 0, 50, 800, 10, 0, 0, 5, 20, 0), proc(3, 1, 0.5, 0.5, 0))
+    assert now == pytest.approx(dict(busy=150.0, steal=5.0, own=5.0))
+    live = bm.cpu_seconds()
+    assert live['busy'] > 0 and live['own'] > 0  # this process has run
     # 10 CPU-s busy in 2 s on 2 CPUs, 6 of them ours: others used 4 / (2 * 2)
     load = bm.other_load(dict(busy=10.0, own=2.0, steal=1.0), dict(busy=20.0, own=8.0, steal=1.4),
                          wall_s=2.0, cpus=2)
@@ -207,7 +214,11 @@ def test_cli_train_and_ceiling_tiny(tmp_path):
     common = ['--batch-size', '2', '--repeat', '1', '--iters', '1', '--out-dir', out_dir]
     tool.main(['train', '--warmup', '1', '--num-batches', '1'] + common)
     result = json.load(open(osp.join(out_dir, 'train.json')))
-    assert set(result['stats']) == {'plain', 'train_step', 'runner_loop'}
+    assert set(result['stats']) == {'plain', 'train_step', 'train_step_channels_last',
+                                    'runner_loop'}
+    assert result['ratio_channels_last_over_train_step'] == pytest.approx(
+        result['stats']['train_step_channels_last']['median_s']
+        / result['stats']['train_step']['median_s'])
     assert result['ratio_runner_over_plain'] == pytest.approx(
         result['stats']['runner_loop']['median_s'] / result['stats']['plain']['median_s'])
     tool.main(['ceiling', '--matmul-size', '256'] + common)
@@ -292,3 +303,40 @@ def test_cli_tiling_tiny(tmp_path, capsys):
                                                                / sides[0]['peak_mb'])
     assert osp.getsize(osp.join(out_dir, 'tiling_memory.png')) > 0
     assert '| 96² | 16 |' in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not importlib.util.find_spec('pydensecrf'), reason='needs pydensecrf2')
+def test_cli_crf_and_curves_tiny(tmp_path, capsys):
+    from PIL import Image
+    tool = load_tool()
+    out_dir = str(tmp_path / 'bench')
+    common = ['--repeat', '1', '--threads', '1', '--out-dir', out_dir]
+    tool.main(['crf', '--crf-sizes', '101x101 gray', '--crf-classes', '2', '3',
+               '--crf-profile'] + common)
+    result = json.load(open(osp.join(out_dir, 'crf.json')))
+    assert [(r['case'], r['classes']) for r in result['rows']] == [('101x101 gray', 2),
+                                                                  ('101x101 gray', 3)]
+    for r in result['rows']:
+        assert r['label_agreement'] >= 0.99 and r['pixels'] == 101 * 101
+        assert r['ratio'] == pytest.approx(r['torch_s'] / r['pydensecrf_s'])
+        assert ('profile' in r) == (r['ratio'] > 1.0)  # slower cells carry their profile
+    assert '| 101x101 gray |' in result['grid'] and 'softmax' in result['softmax']['table']
+    tool.main(['curves', '--curve-sides', '24', '40', '--curve-counts', '16', '48'] + common)
+    result = json.load(open(osp.join(out_dir, 'curves.json')))
+    assert [(p['classes'], p['side']) for p in result['crf']] == [(2, 24), (2, 40), (21, 24),
+                                                                  (21, 40)]
+    assert all(p['torch_s'] > 0 and p['pydensecrf_s'] > 0 for p in result['crf'])
+    assert [p['images'] for p in result['eval']] == [16, 48]
+    for name in ('crf_scaling.png', 'eval_scaling.png'):
+        path = osp.join(out_dir, name)
+        assert os.path.getsize(path) < 100 * 1024 and Image.open(path).size == (468, 306)
+    printed = capsys.readouterr().out
+    assert 'interleaved rounds' in printed  # torch.utils.benchmark's Compare table
+
+
+def test_linear_fit_through_the_origin():
+    from benchmarks.curves import linear_fit
+    fit = linear_fit([1, 2, 4], [2.0, 4.0, 8.8])
+    assert fit['slope'] == pytest.approx((2 + 8 + 35.2) / 21)
+    assert fit['slope'] == pytest.approx(2.152, abs=1e-3)
+    assert fit['max_rel_residual'] == pytest.approx(abs(2.0 - fit['slope']) / 2.0)

@@ -1,16 +1,18 @@
 """Performance comparisons, each run in one process on the same inputs, candidates interleaved.
 
-    python tools/analysis_tools/benchmark.py {train,inference,metric,ceiling,tiling,onnx,all} \
+    python tools/analysis_tools/benchmark.py \
+        {train,inference,metric,ceiling,tiling,onnx,crf,curves,modes,all} \
         [--repeat 5] [--threads N] [--out-dir work_dirs/benchmark] [--default-allocator]
     python tools/analysis_tools/benchmark.py compare RUN_A_DIR RUN_B_DIR [--tolerance 0.1]
 
 - ``train``: the ``tools/train.py`` path (mmengine ``Runner`` from ``configs/unet_salt_demo.py``:
   data preprocessor, ResNetV1c-18 + ``UNetHead``, its optimizer wrapper) against a plain PyTorch
   loop (the same weights copied, the same AdamW settings), all fed the same pre-collated batches
-  from memory. Two Runner variants: ``model.train_step(batch, optim_wrapper)`` (what
-  ``IterBasedTrainLoop`` does per iteration) and the real loop (``runner.train()``, then the same
-  loop continued block by block, all hooks on, timed from the first hook of a block's first
-  iteration to the last hook of its last iteration).
+  from memory. Runner variants: ``model.train_step(batch, optim_wrapper)`` (what
+  ``IterBasedTrainLoop`` does per iteration), the same step channels-last (a copy converted as
+  ``channels_last = True`` does, its own optimizer) and the real loop (``runner.train()``, then
+  the same loop continued block by block, all hooks on, timed from the first hook of a block's
+  first iteration to the last hook of its last iteration).
 - ``inference``: images/s and peak memory of ``model.predict`` for the salt and change-detection
   demo configs against mmseg's own ``unet-s5-d16`` (model section, 2 classes, input channels
   adapted) on the same input size. Peak memory on CPU is measured in a fresh process per model
@@ -20,6 +22,13 @@
 - ``onnx``: images/s of ONNX Runtime against PyTorch on the exported graph of every mmseg-side
   model (salt U-Net / SegNet / FCN-8s, Siamese and early-fusion change U-Nets), same batch, same
   threads (``benchmarks/onnx_runtime.py``).
+- ``crf``: the torch dense CRF against pydensecrf2 for 2..21 classes at 101², 512², 1024² and a
+  photo-sized 427×640 image: time ratio and label agreement per cell (``--crf-profile``: a
+  profile of the cells where torch is slower).
+- ``curves``: CRF time vs megapixels (both backends, 2 and 21 classes) and ``SegMetric`` time vs
+  number of images, drawn as ``crf_scaling.png`` and ``eval_scaling.png`` in the out-dir.
+- ``modes``: the U-Net train step and ``model.predict`` in fp32, mixed precision (the wrapper
+  ``--amp`` picks) and channels-last, on ``--device`` (``gpu_check.sh`` runs it on CUDA).
 - ``ceiling``: achieved FLOP/s of the U-Net training step (plain loop, NCHW and channels-last)
   as a fraction of the FLOP/s of a dense fp32 ``torch.mm`` and of a 64→64 3×3 convolution, on
   the same threads (a multiply-add is two FLOPs; a step is three forwards).
@@ -55,16 +64,20 @@ import seg_ext.mmseg  # noqa: E402,F401
 from benchmarks import common as bm  # noqa: E402
 from benchmarks.ceiling import bench_ceiling  # noqa: E402
 from benchmarks.common import print_table  # noqa: E402
+from benchmarks.crf import bench_crf  # noqa: E402
+from benchmarks.curves import bench_curves  # noqa: E402
 from benchmarks.inference import bench_inference, memory_probe  # noqa: E402
 from benchmarks.metric import bench_metric  # noqa: E402
+from benchmarks.modes import bench_modes  # noqa: E402
 from benchmarks.onnx_runtime import bench_onnx  # noqa: E402
 from benchmarks.tiling import bench_tiling, tiling_probe  # noqa: E402
 from benchmarks.train_step import bench_train  # noqa: E402
 
 COMMANDS = dict(train=bench_train, inference=bench_inference, metric=bench_metric,
-                ceiling=bench_ceiling, tiling=bench_tiling, onnx=bench_onnx)
-#: what ``all`` runs (``tiling`` takes minutes per image side, ``onnx`` exports five models:
-#: run them on their own)
+                ceiling=bench_ceiling, tiling=bench_tiling, onnx=bench_onnx, crf=bench_crf,
+                curves=bench_curves, modes=bench_modes)
+#: what ``all`` runs (``tiling`` takes minutes per image side, ``onnx`` exports five models,
+#: ``crf``, ``curves`` and ``modes`` are long sweeps: run them on their own)
 ALL = ('train', 'inference', 'metric', 'ceiling')
 
 
@@ -98,6 +111,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='tiling: image sides, comma-separated')
     common.add_argument('--tile', type=int, default=512, help='tiling: window side')
     common.add_argument('--overlap', type=int, default=64, help='tiling: window overlap')
+    common.add_argument('--crf-iterations', type=int, default=5, help='crf: mean-field steps')
+    common.add_argument('--crf-sizes', nargs='+', default=None,
+                        help="crf: cases (default all: '101x101 gray' 512x512 1024x1024 "
+                        "'photo 427x640')")
+    common.add_argument('--crf-classes', nargs='+', type=int, default=None,
+                        help='crf: class counts (default 2 4 8 14 21)')
+    common.add_argument('--crf-profile', action='store_true',
+                        help='crf: profile the torch backend where it is slower')
+    common.add_argument('--curve-sides', nargs='+', type=int, default=None,
+                        help='curves: CRF image sides (default 256 512 768 1024 1280)')
+    common.add_argument('--curve-counts', nargs='+', type=int, default=None,
+                        help='curves: numbers of predictions (default 250 ... 4000)')
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
     for name in list(COMMANDS) + ['all']:
@@ -115,7 +140,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-DEFAULT_ITERS = dict(train=4, inference=2, ceiling=3, metric=1, tiling=1, onnx=2,
+DEFAULT_ITERS = dict(train=4, inference=2, ceiling=3, metric=1, tiling=1, onnx=2, crf=1,
+                     curves=1, modes=2,
                      **{'memory-probe': 2})
 
 
@@ -179,6 +205,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         result.update(command=command, machine=machine, repeat=args.repeat,
                       iters=sub_args.iters, loadavg_before=load, loadavg_after=bm.load_average(),
                       other_load=others)
+        for key in ('stats', 'train', 'predict'):  # torch.utils.benchmark's Compare table
+            if isinstance(result.get(key), dict):
+                print(bm.compare_table(result[key], f'{name}: {key}'), flush=True)
         print(f"[{name}] load average after: {result['loadavg_after']}", flush=True)
         if others is not None:
             busy = max(others.values())

@@ -104,6 +104,18 @@ def enable_amp(cfg: Config, config_path: str) -> None:
         cfg.optim_wrapper.type = 'BF16AutocastOptimWrapper'
 
 
+def enable_channels_last(cfg: Config) -> bool:
+    """``channels_last = True`` in a config (or ``--cfg-options channels_last=True``): add
+    ``ChannelsLastHook``, which runs the model and its input batches in ``torch.channels_last``.
+    Returns whether it is on."""
+    if not cfg.get('channels_last', False):
+        return False
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') in ('ChannelsLastHook', 'seg_ext.ChannelsLastHook') for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type='ChannelsLastHook')]
+    return True
+
+
 def add_reliability_defaults(cfg: Config) -> None:
     """What ``tools/train.py`` adds to every run: ``FiniteLossHook`` (stop at a NaN/Inf loss
     before it is saved), ``FitCheckpointHook`` (a ``load_from`` checkpoint fitted to the model's

@@ -132,3 +132,16 @@ def test_position_lattice_is_cached_per_size():
     crf(*scene(h=32, w=40)[:2])
     crf(*scene(h=24, w=24)[:2])
     assert len(crf._lattice_cache) == 2  # least recently used size evicted
+
+
+@needs_pydensecrf
+@pytest.mark.parametrize('classes', [2, 8, 21])
+def test_agrees_with_pydensecrf_on_a_photo_like_image(classes):
+    """The benchmark's photo-like case (shading, texture, many colours) at every class count."""
+    from benchmarks.crf import photo_like_problem
+    image, probs = photo_like_problem(60, 90, classes, seed=classes)
+    p = torch.from_numpy(probs)
+    ours = DenseCRF(backend='torch')(p, image)
+    ref = DenseCRF(backend='pydensecrf')(p, image)
+    assert float((ours.argmax(0) == ref.argmax(0)).float().mean()) >= 0.99
+    assert (ours - ref).abs().max() < 0.05

@@ -58,3 +58,46 @@ def test_hashed_fallback_path_matches_mixed_radix(monkeypatch):
     monkeypatch.setattr(P, '_simplex_codes', lambda *a, **k: None)
     hashed_lat = build_lattice(feats)
     assert torch.allclose(lattice_filter(hashed_lat, vals), radix, atol=1e-5)
+
+
+def test_descending_rank_is_a_stable_descending_argsort():
+    """The pairwise rank equals the position in a stable descending sort, ties included."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from seg_ext.core.crf.permutohedral import _descending_rank
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.integers(1, 7), st.integers(1, 30), st.integers(0, 2**31 - 1), st.booleans())
+    def check(k, n, seed, ties):
+        gen = torch.Generator().manual_seed(seed)
+        x = torch.randn(n, k, generator=gen)
+        if ties:  # few distinct values: many equal entries in a row
+            x = torch.round(x)
+        order = torch.argsort(x, dim=1, descending=True, stable=True)
+        expected = torch.argsort(order, dim=1)
+        assert torch.equal(_descending_rank(x).long(), expected)
+    check()
+
+
+def test_splat_matrix_is_the_barycentric_scatter():
+    """The splat CSR (built as a product of two sparse matrices) holds exactly weights[p, r] at
+    (offsets[p, r], p), also with a batch index and duplicate points."""
+    gen = torch.Generator().manual_seed(3)
+    feats = torch.cat([torch.rand(300, 4, generator=gen) * 6, torch.zeros(5, 4)])
+    batch = (torch.arange(305) % 2)
+    for lat in (build_lattice(feats), build_lattice(feats, batch)):
+        dense = torch.zeros(lat.num_points + 1, 305)
+        cols = torch.arange(305)[:, None].expand_as(lat.offsets)
+        dense.index_put_((lat.offsets, cols), lat.weights, accumulate=True)
+        assert torch.allclose(lat.splat.to_dense(), dense, atol=1e-6)
+        assert float(lat.splat.to_dense()[-1].abs().sum()) == 0  # the boundary row stays empty
+
+
+def test_softmax_rows_equals_softmax():
+    from seg_ext.core.crf.mean_field import softmax_rows
+    for c in (1, 2, 3, 8, 16, 17, 21):
+        x = torch.randn(1000, c) * 5
+        out = softmax_rows(x)
+        assert out.is_contiguous() and out.shape == x.shape
+        assert torch.allclose(out, torch.softmax(x, 1), atol=1e-6)
