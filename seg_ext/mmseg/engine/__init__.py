@@ -1,8 +1,13 @@
 """Runner components: hooks, the validation-loss loop, optimizer wrappers, the CPU DDP
 wrapper, the atomic file backend."""
 from .checkpoint_backend import AtomicLocalBackend
-from .hooks import (ChangeMapHook, ChannelsLastHook, FiniteLossHook, FitCheckpointHook,
-                    InferenceStatsHook)
+from .hooks import (
+                    ChangeMapHook,
+                    ChannelsLastHook,
+                    FiniteLossHook,
+                    FitCheckpointHook,
+                    InferenceStatsHook,
+)
 from .loops import ValLossLoop
 from .optimizers import BF16AutocastOptimWrapper
 from .wrappers import CPUDistributedDataParallel
