@@ -35,6 +35,25 @@ def _mmseg_scope():
     register_all_modules(init_default_scope=True)
 
 
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_visualizers():
+    """Forget the visualizers a test's runners made. mmengine hands out an existing visualizer of
+    the same name (mmseg's default_runtime names it 'visualizer'), so a later runner in this
+    process would write its scalars into an earlier test's (deleted) work dir."""
+    yield
+    if not HAS_MMSEG:
+        return
+    from mmengine.visualization import Visualizer
+    for cls in (Visualizer, *_subclasses(Visualizer)):
+        cls._instance_dict.clear()
+
+
 @pytest.fixture(scope='session')
 def tgs_root(tmp_path_factory) -> str:
     """A 40-image synthetic TGS folder with masks, train.csv, depths.csv and 4-fold splits.

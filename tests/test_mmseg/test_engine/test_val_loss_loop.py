@@ -82,6 +82,9 @@ def test_val_loss_logged_early_stopping_best_checkpoint_and_curves(tgs_root, tmp
                                         save_best='val_loss',
                                         rule='less')
     cfg.default_hooks.logger.interval = 1
+    # a name of its own: mmengine returns an existing visualizer of the same name (mmseg's
+    # default 'visualizer'), which would write the scalars into an earlier runner's work dir
+    cfg.visualizer.name = f'val_loss_{tmp_path.name}'
     # min_delta so large that no validation counts as an improvement: stops after patience 2
     cfg.custom_hooks = [dict(type='EarlyStoppingHook', monitor='val_loss', patience=2,
                              min_delta=1e6)]
