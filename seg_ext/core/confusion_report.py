@@ -52,7 +52,7 @@ def read_confusion_csv(path: str) -> Tuple[np.ndarray, List[str]]:
 
 
 def plot_confusion_matrix(cm: np.ndarray, classes: Sequence[str], path: str,
-                          title: str = 'confusion matrix (rows: ground truth, normalised)') -> str:
+                          title: str = 'confusion matrix, rows normalised') -> str:
     """Draw the row-normalised matrix as a heat map with the share (%) in every cell."""
     import matplotlib
     matplotlib.use('Agg')
