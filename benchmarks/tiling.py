@@ -48,7 +48,8 @@ def tiling_probe(side: int, tile: int, overlap: int, device: str = 'cpu',
     peak = peak_rss_mb()
     assert res.change_prob.shape == (side, side)
     return dict(side=side, tile=tile, overlap=overlap, peak_mb=peak, base_mb=base,
-                inference_mb=peak - base if resettable else float('nan'),
+                # RSS counters are cached per thread: a difference below them reads as 0
+                inference_mb=max(0.0, peak - base) if resettable else float('nan'),
                 windows=len(tile_windows(side, side, tile, overlap)), seconds=seconds,
                 input_mb=a.nbytes * 2 / 2**20, output_mb=res.probs.nbytes / 2**20,
                 kind='peak RSS (VmHWM)' if resettable else 'ru_maxrss')

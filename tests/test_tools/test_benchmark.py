@@ -277,7 +277,9 @@ def test_tiling_probe_and_curve_tiny(tmp_path):
     from benchmarks.tiling import plot_memory_curve, tiling_probe
     r = tiling_probe(64, 32, 8)  # in this process: a fresh model, a random 64x64 pair
     assert r['windows'] == 9 and r['side'] == 64  # stride 24: 3x3 windows
-    assert r['peak_mb'] >= r['base_mb'] > 0 and r['inference_mb'] >= 0
+    # the kernel's RSS counters are cached per thread (up to 64 pages each): peak and current
+    # RSS agree to within a fraction of a MiB, not to the byte
+    assert r['peak_mb'] >= r['base_mb'] - 1 and r['base_mb'] > 0 and r['inference_mb'] >= 0
     assert r['output_mb'] == pytest.approx(2 * 4 * 64 * 64 / 2**20)
     assert r['input_mb'] == pytest.approx(2 * 3 * 64 * 64 / 2**20)
     rows = [r, dict(r, side=128, peak_mb=r['peak_mb'] + 1)]
@@ -296,7 +298,7 @@ def test_cli_tiling_tiny(tmp_path, capsys):
     assert [r['side'] for r in sides] == [64, 96]  # sorted, one fresh process each
     assert [r['windows'] for r in sides] == [9, 16]  # stride 24: 3x3 and 4x4 windows
     for r in sides:
-        assert r['peak_mb'] >= r['base_mb'] > 0 and r['inference_mb'] >= 0
+        assert r['peak_mb'] >= r['base_mb'] - 1 and r['base_mb'] > 0 and r['inference_mb'] >= 0
         assert r['output_mb'] == pytest.approx(2 * 4 * r['side'] ** 2 / 2**20)
     assert sides[0]['peak_ratio_vs_smallest'] == 1.0
     assert sides[1]['peak_ratio_vs_smallest'] == pytest.approx(sides[1]['peak_mb']
