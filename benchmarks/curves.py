@@ -90,6 +90,17 @@ def _figure():
     return plt, plt.subplots(figsize=(5.2, 3.4), dpi=90)
 
 
+def _finish(plt, fig, ax, path: str, note: str) -> str:
+    """Grid, legend, the machine note at the bottom; saved to ``path``."""
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.text(0.01, 0.01, note, fontsize=6, color='gray')
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def plot_crf(points: List[Dict[str, Any]], path: str, note: str) -> str:
     plt, (fig, ax) = _figure()
     styles = {'torch': '-o', 'pydensecrf': '--s'}
@@ -103,13 +114,7 @@ def plot_crf(points: List[Dict[str, Any]], path: str, note: str) -> str:
     ax.set_xlabel('megapixels')
     ax.set_ylabel('seconds per image')
     ax.set_title('Dense CRF, 5 iterations', fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.text(0.01, 0.01, note, fontsize=6, color='gray')
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _finish(plt, fig, ax, path, note)
 
 
 def plot_eval(points: List[Dict[str, Any]], fit: Dict[str, float], path: str, note: str) -> str:
@@ -121,13 +126,7 @@ def plot_eval(points: List[Dict[str, Any]], fit: Dict[str, float], path: str, no
     ax.set_xlabel('images (101×101)')
     ax.set_ylabel('seconds (process + compute)')
     ax.set_title('Evaluation time vs dataset size', fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.text(0.01, 0.01, note, fontsize=6, color='gray')
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _finish(plt, fig, ax, path, note)
 
 
 def bench_curves(args: argparse.Namespace) -> Dict[str, Any]:

@@ -15,19 +15,8 @@ import sys
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 import seg_ext.d2  # noqa: E402,F401  (compat fixes before detectron2's layers are imported)
-from seg_ext.core.cli import run_tool  # noqa: E402
+from seg_ext.core.cli import option_value, run_tool  # noqa: E402
 from seg_ext.d2.predict import run  # noqa: E402
 
-
-def config_arg(argv):
-    """The value of ``--config-file`` (for error messages), or None."""
-    for i, a in enumerate(argv):
-        if a.startswith('--config-file='):
-            return a.split('=', 1)[1]
-        if a == '--config-file' and i + 1 < len(argv):
-            return argv[i + 1]
-    return None
-
-
 if __name__ == '__main__':
-    run_tool(run, config_arg(sys.argv[1:]))
+    run_tool(run, option_value(sys.argv[1:], '--config-file'))

@@ -2,7 +2,7 @@
 import os
 import os.path as osp
 import sys
-from typing import Callable, Optional, TypeVar
+from typing import Callable, List, Optional, TypeVar
 
 from .errors import ConfigError, DataError, NonFiniteLossError
 
@@ -26,3 +26,15 @@ def run_tool(main: Callable[[], T], config_path: Optional[str] = None) -> T:
             raise
         print(f'error: {e}', file=sys.stderr, flush=True)
         raise SystemExit(1) from None
+
+
+def option_value(argv: List[str], option: str) -> Optional[str]:
+    """The value of ``option`` in ``argv`` (``--opt V`` or ``--opt=V``), or None: what a tool
+    names in its one-line errors before its own parser has run (e.g. Detectron2's
+    ``--config-file``)."""
+    for i, a in enumerate(argv):
+        if a.startswith(option + '='):
+            return a.split('=', 1)[1]
+        if a == option and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
