@@ -1,12 +1,10 @@
 """tools/analysis_tools/browse_dataset.py: mmseg's flags, 1-channel salt and 6-channel pairs."""
 import os
 import os.path as osp
-import runpy
-import sys
 
 import cv2
 import numpy as np
-import pytest
+from helpers.run_script import run_script
 
 from conftest import repo_path
 
@@ -14,19 +12,7 @@ TOOL = repo_path('tools', 'analysis_tools', 'browse_dataset.py')
 
 
 def browse(argv, capsys):
-    old = sys.argv
-    sys.argv = [TOOL] + [str(a) for a in argv]
-    try:
-        with pytest.raises(SystemExit) as e:
-            runpy.run_path(TOOL, run_name='__main__')
-            raise SystemExit(0)
-    finally:
-        sys.argv = old
-    out = capsys.readouterr()
-    code = e.value.code
-    if isinstance(code, str):  # run_tool's one-line error for a missing config
-        return 1, out.out + out.err + code
-    return code or 0, out.out + out.err
+    return run_script(TOOL, argv, capsys)
 
 
 def test_salt_one_channel_drawn_gray_with_the_mask(tgs_root, tmp_path, capsys):

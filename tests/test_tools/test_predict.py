@@ -4,7 +4,6 @@ submission round trip, ensembles, and the one-line errors."""
 import os
 import os.path as osp
 import re
-import runpy
 import shutil
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from helpers.run_script import run_script
 from helpers.salt_checkpoint import build_salt_model, save_checkpoint
 
 from seg_ext.core.submission import read_submission, read_submission_ids
@@ -116,17 +116,7 @@ def test_readme_predict_commands(demo):
 
 def predict(args, capsys):
     """Run tools/predict.py in this process; returns (exit status, stdout + stderr)."""
-    argv = sys.argv
-    sys.argv = [PREDICT] + [str(a) for a in args] + ['--no-progress']
-    try:
-        runpy.run_path(PREDICT, run_name='__main__')
-        rc = 0
-    except SystemExit as e:
-        rc = e.code if isinstance(e.code, int) else 1
-    finally:
-        sys.argv = argv
-    out = capsys.readouterr()
-    return rc, out.out + out.err
+    return run_script(PREDICT, list(args) + ['--no-progress'], capsys)
 
 
 @pytest.fixture(scope='module')

@@ -2,12 +2,11 @@
 the same Kaggle submission as with the checkpoint (onnxruntime vs PyTorch), and --tta refused."""
 import filecmp
 import os
-import runpy
 import shutil
-import sys
 
 import numpy as np
 import pytest
+from helpers.run_script import run_script
 from helpers.salt_checkpoint import build_salt_model, save_checkpoint
 
 from conftest import repo_path
@@ -18,33 +17,19 @@ pytestmark = pytest.mark.slow
 CONFIG = repo_path('configs', 'unet_salt_demo.py')
 
 
-def tool(path, args, capsys):
-    argv = sys.argv
-    sys.argv = [path] + [str(a) for a in args]
-    try:
-        runpy.run_path(path, run_name='__main__')
-        rc = 0
-    except SystemExit as e:
-        rc = e.code if isinstance(e.code, int) else 1
-    finally:
-        sys.argv = argv
-    out = capsys.readouterr()
-    return rc, out.out + out.err
-
-
 def test_onnx_gives_the_checkpoints_labels_and_submission(tgs_root, tmp_path, capsys):
     import cv2
     data = tmp_path / 'data'
     shutil.copytree(tgs_root, data)
     ckpt = save_checkpoint(build_salt_model(seed=0), str(tmp_path / 'model.pth'))
     onnx = tmp_path / 'model.onnx'
-    rc, out = tool(repo_path('tools', 'deployment', 'pytorch2onnx.py'),
+    rc, out = run_script(repo_path('tools', 'deployment', 'pytorch2onnx.py'),
                    [CONFIG, '--checkpoint', ckpt, '--shape', 101, 101, '--output-file', onnx],
                    capsys)
     assert rc == 0, out
     runs = {}
     for name, model in (('ckpt', ckpt), ('onnx', onnx)):
-        rc, out = tool(repo_path('tools', 'predict.py'),
+        rc, out = run_script(repo_path('tools', 'predict.py'),
                        [CONFIG, model, '--input', data / 'test' / 'images', '--out-dir',
                         tmp_path / name, '--kaggle-submission', tmp_path / f'{name}.csv',
                         '--no-progress'], capsys)
@@ -58,7 +43,7 @@ def test_onnx_gives_the_checkpoints_labels_and_submission(tgs_root, tmp_path, ca
     assert any(v.any() for v in runs['ckpt'].values())  # not all background
     assert filecmp.cmp(tmp_path / 'ckpt.csv', tmp_path / 'onnx.csv', shallow=False)
 
-    rc, out = tool(repo_path('tools', 'predict.py'),
+    rc, out = run_script(repo_path('tools', 'predict.py'),
                    [CONFIG, onnx, '--input', data / 'test' / 'images', '--out-dir',
                     tmp_path / 'x', '--tta'], capsys)
     assert rc == 1 and out.strip().splitlines()[-1] == (
