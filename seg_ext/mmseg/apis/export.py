@@ -115,16 +115,55 @@ class ScatterMaxUnpool2d(nn.Module):
         return zeros.scatter(2, indices.flatten(2), flat).unflatten(2, (h, w))
 
 
+class FirstMaxPool2d(nn.Module):
+    """``nn.MaxPool2d(2, 2, return_indices=True)`` written as a reshape and an ``ArgMax``, for
+    export (SegNet's encoder). ONNX's ``MaxPool`` leaves the index of a tied window to the
+    runtime, and a tie after ReLU or reflect padding is common; PyTorch takes the first maximum in
+    row-major window order, as ``ArgMax`` (``select_last_index=0``) does. Same values and
+    indices as PyTorch's pooling (``ceil_mode`` windows are padded with -inf)."""
+
+    def __init__(self, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.ceil_mode = ceil_mode
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:
+        c, h, w = (int(s) for s in x.shape[1:])
+        ho, wo = ((h + 1) // 2, (w + 1) // 2) if self.ceil_mode else (h // 2, w // 2)
+        x = x[:, :, :2 * ho, :2 * wo]
+        if 2 * ho > h or 2 * wo > w:
+            x = F.pad(x, (0, 2 * wo - x.shape[3], 0, 2 * ho - x.shape[2]), value=-float('inf'))
+        windows = x.reshape(-1, c, ho, 2, wo, 2).permute(0, 1, 2, 4, 3, 5).reshape(
+            -1, c, ho, wo, 4)
+        k = windows.argmax(-1, keepdim=True)  # first maximum of (0,0) (0,1) (1,0) (1,1)
+        values = windows.gather(-1, k).squeeze(-1)
+        k = k.squeeze(-1)
+        rows = torch.arange(ho, device=x.device).view(ho, 1) * 2 + torch.div(
+            k, 2, rounding_mode='floor')
+        cols = torch.arange(wo, device=x.device).view(1, wo) * 2 + k % 2
+        return values, rows * w + cols
+
+
 def exportable(model: nn.Module) -> nn.Module:
-    """``model``, or a copy whose ``nn.MaxUnpool2d`` are :class:`ScatterMaxUnpool2d`."""
-    names = [n for n, m in model.named_modules() if isinstance(m, nn.MaxUnpool2d)]
-    if not names:
+    """``model``, or a copy whose ``nn.MaxUnpool2d`` are :class:`ScatterMaxUnpool2d` and whose
+    index-returning ``nn.MaxPool2d(2, 2)`` are :class:`FirstMaxPool2d`."""
+    unpools = [n for n, m in model.named_modules() if isinstance(m, nn.MaxUnpool2d)]
+    pools = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.MaxPool2d)
+             and m.return_indices and _pair(m.kernel_size) == (2, 2)
+             and _pair(m.stride) == (2, 2) and _pair(m.padding) == (0, 0)
+             and _pair(m.dilation) == (1, 1)]
+    if not unpools and not pools:
         return model
     model = copy.deepcopy(model)
-    for name in names:
+    replacements = [(n, ScatterMaxUnpool2d()) for n in unpools]
+    replacements += [(n, FirstMaxPool2d(m.ceil_mode)) for n, m in pools]
+    for name, module in replacements:
         parent, _, child = name.rpartition('.')
-        setattr(model.get_submodule(parent) if parent else model, child, ScatterMaxUnpool2d())
+        setattr(model.get_submodule(parent) if parent else model, child, module)
     return model
+
+
+def _pair(v) -> Tuple[int, int]:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
 class DeployableSegmentor(nn.Module):

@@ -16,7 +16,7 @@ from .onnx_predictor import OnnxPredictor, labels_from_probs
 from .runner_setup import load_config
 
 __all__ = ['load_config', 'load_model', 'build_test_dataset', 'loaded_image', 'mmseg_probs',
-           'compare_with_mmseg']
+           'compare_with_mmseg', 'unpooling_ties']
 
 
 def load_model(cfg, checkpoint: Optional[str] = None) -> nn.Module:
@@ -99,3 +99,83 @@ def compare_with_mmseg(onnx_file: str, model: nn.Module, dataset,
         result['batch_max_abs_diff'] = max(float(np.abs(a - b).max())
                                            for a, b in zip(single, onnx_probs))
     return result
+
+
+@torch.no_grad()
+def unpooling_ties(model: nn.Module, spec: dict, images: np.ndarray,
+                   opset: int = 17) -> Optional[Dict[str, float]]:
+    """Why a max-unpooling model's graph (SegNet) and PyTorch differ, if they do.
+
+    SegNet's decoder puts each value back where its encoder's 2×2 max-pooling found the maximum.
+    Where two values of a window are (nearly) equal, onnxruntime's float rounding -- its
+    convolutions sum in another order than PyTorch's -- can make the other one the larger, and
+    the decoder then differs around that window: a discontinuity of the model, not an error of
+    the graph. This exports a copy of the graph that also returns every pooling's indices, runs
+    ``images`` (N×C×H×W float32, as the loader reads them) through onnxruntime and PyTorch and
+    reports ``windows`` (pooling windows compared), ``flips`` (windows where the two chose
+    differently), ``max_rel_gap`` (over the flips, the largest ``(a - b) / |a|`` of PyTorch's
+    values at the two choices: how near the tie was), ``max_abs_diff`` (probabilities, as
+    exported) and ``max_abs_diff_same_choice`` (PyTorch made to take onnxruntime's choices: what
+    is left when the ties are decided alike). ``None`` for models without index pooling or with
+    a pair input.
+    """
+    import os
+    import tempfile
+
+    import onnxruntime as ort
+
+    from .export import DeployableSegmentor, FirstMaxPool2d
+    wrapper = DeployableSegmentor(model, spec).eval()
+    pools = [m for m in wrapper.model.modules() if isinstance(m, FirstMaxPool2d)]
+    if not pools or spec['num_images'] != 1:
+        return None
+    seen: List[tuple] = []      # (pool input, indices) of every pooling, in call order
+    forced: List[torch.Tensor] = []
+
+    def record(module, args, out):
+        if forced:
+            out = (out[0], forced[len(seen)])
+        seen.append((args[0], out[1]))
+        return out
+
+    class WithIndices(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.wrapper = wrapper
+
+        def forward(self, x):
+            seen.clear()
+            probs = self.wrapper(x)
+            return (probs, ) + tuple(idx for _, idx in seen)
+
+    handles = [p.register_forward_hook(record) for p in pools]
+    try:
+        x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'with_indices.onnx')
+            torch.onnx.export(WithIndices().eval(), (x, ), path, dynamo=False,
+                              input_names=['image'], opset_version=opset)
+            session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+            outs = session.run(None, {'image': x.numpy()})
+        probs = WithIndices()(x)[0]
+        torch_pools = list(seen)
+        forced.extend(torch.from_numpy(o) for o in outs[1:])
+        probs_same_choice = WithIndices()(x)[0]
+    finally:
+        for h in handles:
+            h.remove()
+    windows = flips = 0
+    max_gap = 0.0
+    for (values, idx), ort_idx in zip(torch_pools, outs[1:]):
+        ort_idx = torch.from_numpy(ort_idx)
+        windows += idx.numel()
+        differ = idx != ort_idx
+        flips += int(differ.sum())
+        if differ.any():
+            flat = values.flatten(2)
+            a = flat.gather(2, idx.flatten(2))[differ.flatten(2)]
+            b = flat.gather(2, ort_idx.flatten(2))[differ.flatten(2)]
+            max_gap = max(max_gap, float(((a - b) / a.abs().clamp(min=1e-30)).abs().max()))
+    return dict(windows=windows, flips=flips, max_rel_gap=max_gap,
+                max_abs_diff=float(np.abs(probs.numpy() - outs[0]).max()),
+                max_abs_diff_same_choice=float(np.abs(probs_same_choice.numpy() - outs[0]).max()))

@@ -12,6 +12,7 @@ from helpers.salt_checkpoint import build_salt_model, save_checkpoint
 from mmseg.apis import MMSegInferencer, inference_model, init_model, show_result_pyplot
 
 from seg_ext.mmseg.visualization import as_three_channels
+from seg_ext.mmseg.visualization import show_result_pyplot as gray_show_result_pyplot
 
 from conftest import repo_path
 
@@ -81,6 +82,11 @@ def test_visualisation_of_one_channel_images(tgs_root, tmp_path):
     img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
     from_array = show_result_pyplot(m, as_three_channels(img), result, show=False)
     assert np.array_equal(from_array, drawn)
+    # seg_ext's show_result_pyplot takes the (H, W) array itself, same arguments, same drawing
+    with pytest.raises(IndexError, match='array is 2-dimensional'):  # upstream's, as it is
+        show_result_pyplot(m, img, result, show=False)
+    for gray in (img, img[..., None]):
+        assert np.array_equal(gray_show_result_pyplot(m, gray, result, show=False), drawn)
 
     # the config's GraySegLocalVisualizer draws a 1-channel array (SegLocalVisualizer fails)
     inferencer = MMSegInferencer(model=cfg, weights=ckpt, device='cpu')

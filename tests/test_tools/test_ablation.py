@@ -1,0 +1,89 @@
+"""tools/analysis_tools/ablation.py: every arm's options build the model, the table's statistics
+by hand, and a whole (tiny) run through the real tools that resumes instead of repeating."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+from conftest import repo_path
+
+sys.path.insert(0, repo_path('tools', 'analysis_tools'))
+import ablation  # noqa: E402
+
+
+@pytest.mark.parametrize('arm', list(ablation.ARMS))
+def test_every_arm_builds_the_model_it_names(arm):
+    from mmseg.registry import MODELS
+
+    from seg_ext.mmseg.apis.runner_setup import load_config
+    opts = ablation.ARMS[arm] + ['model.backbone.depth=18', 'model.backbone.norm_cfg.type=BN',
+                                 'model.decode_head.norm_cfg.type=BN']
+    ns = type('NS', (), {})()
+    from mmengine.config import DictAction
+    DictAction(['--cfg-options'], 'cfg_options')(None, ns, opts)
+    cfg = load_config(repo_path('configs', 'unet_salt_demo.py'), ns.cfg_options)
+    head = MODELS.build(cfg.model).decode_head
+    scse = any('scse' in n.lower() for n, _ in head.named_modules())
+    assert scse == ('scSE' in arm or arm == 'all')
+    assert hasattr(head, 'hypercolumn_fuse') == ('hypercolumn' in arm or arm == 'all')
+    assert head.aux_weights == ([0.1] * 4 if 'deep supervision' in arm or arm == 'all' else [])
+    assert hasattr(head, 'empty_cls') == ('empty branch' in arm or arm == 'all')
+    assert (head.empty_cfg or {}).get('loss_weight') in (None, 0.05)
+
+
+def test_summary_statistics_by_hand():
+    runs = [dict(arm='baseline', seed=s, metrics=dict(TGS=t, mIoU=m, FWIoU=90.0))
+            for s, t, m in ((0, 80.0, 90.0), (1, 82.0, 91.0), (2, 84.0, 95.0))]
+    runs.append(dict(arm='all', seed=0, metrics=dict(TGS=85.5, mIoU=93.0, FWIoU=91.0)))
+    rows = ablation.summarise(runs)
+    assert [r['arm'] for r in rows] == ['baseline', 'all']
+    base = rows[0]
+    assert base['TGS']['mean'] == 82.0 and base['TGS']['std'] == 2.0  # sample sd of 80, 82, 84
+    assert base['mIoU']['mean'] == 92.0 and base['mIoU']['std'] == pytest.approx(2.6457513)
+    assert (base['mIoU']['min'], base['mIoU']['max']) == (90.0, 95.0)
+    assert rows[1]['TGS']['std'] == 0.0  # one seed
+    table = ablation.markdown(rows).splitlines()
+    assert table[2] == ('| baseline | 3 | 82.00 ± 2.00 (80.00–84.00) | 92.00 ± 2.65 '
+                        '(90.00–95.00) | 90.00 ± 0.00 (90.00–90.00) |')
+
+
+@pytest.mark.slow  # 2 trainings of 2 iterations, 3 tests and a tuning, each its own process
+def test_a_tiny_ablation_runs_and_resumes(tgs_root, tmp_path):
+    tiny = [f'{s}_dataloader.{k}' for s in ('train', 'val', 'test')
+            for k in ('num_workers=0', 'persistent_workers=False', 'batch_size=4')]
+    opts = tiny + [f'{s}_dataloader.dataset.data_root={tgs_root}' for s in ('train', 'val', 'test')]
+    opts += ['train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+             'default_hooks.checkpoint.interval=2', 'param_scheduler.0.end=2',
+             'param_scheduler.1.begin=2', 'model.backbone.norm_cfg.type=BN',
+             'model.decode_head.norm_cfg.type=BN', 'custom_hooks=[]']
+    work = str(tmp_path / 'ablation')
+    cmd = [sys.executable, repo_path('tools', 'analysis_tools', 'ablation.py'),
+           repo_path('configs', 'unet_salt_demo.py'), '--seeds', '0', '--arms', 'baseline',
+           ablation.TUNED, '--work-root', work, '--tune-root', tgs_root, '--cfg-options'] + opts
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(tmp_path), timeout=900,
+                          env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.load(open(osp.join(work, 'ablation.json')))
+    assert [r['arm'] for r in result['rows']] == ['baseline', ablation.TUNED]
+    for r in result['runs']:
+        assert 0 <= r['metrics']['TGS'] <= 100
+    assert osp.isfile(osp.join(work, 'all-0', 'postprocess.py'))
+    assert osp.isfile(osp.join(work, 'ablation.png'))
+    assert '| baseline | 1 |' in proc.stdout
+    stamp = osp.getmtime(osp.join(work, 'baseline-0', 'metrics.json'))
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(tmp_path), timeout=300,
+                          env=env)
+    assert proc.returncode == 0 and '$ ' not in proc.stdout  # nothing re-run
+    assert osp.getmtime(osp.join(work, 'baseline-0', 'metrics.json')) == stamp
+
+
+def test_missing_tuning_data_is_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, repo_path('tools', 'analysis_tools', 'ablation.py'),
+                           repo_path('configs', 'unet_salt_demo.py'), '--tune-root',
+                           str(tmp_path / 'nope')], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == f"error: {tmp_path / 'nope'}: not found"
