@@ -56,8 +56,8 @@ def test_a_tiny_ablation_runs_and_resumes(tgs_root, tmp_path):
             for k in ('num_workers=0', 'persistent_workers=False', 'batch_size=4')]
     opts = tiny + [f'{s}_dataloader.dataset.data_root={tgs_root}' for s in ('train', 'val', 'test')]
     opts += ['train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-             'default_hooks.checkpoint.interval=2', 'param_scheduler.0.end=2',
-             'param_scheduler.1.begin=2', 'model.backbone.norm_cfg.type=BN',
+             'default_hooks.checkpoint.interval=2', 'param_scheduler.0.end=1',
+             'param_scheduler.1.begin=1', 'model.backbone.norm_cfg.type=BN',
              'model.decode_head.norm_cfg.type=BN', 'custom_hooks=[]']
     work = str(tmp_path / 'ablation')
     cmd = [sys.executable, repo_path('tools', 'analysis_tools', 'ablation.py'),
