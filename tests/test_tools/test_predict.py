@@ -4,6 +4,7 @@ submission round trip, ensembles, and the one-line errors."""
 import os
 import os.path as osp
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -112,6 +113,35 @@ def test_readme_predict_commands(demo):
         exec(compile(snippet, 'README.md', 'exec'), {})
     finally:
         os.chdir(cwd)
+
+
+@pytest.mark.slow
+def test_readme_tta_commands(demo):
+    """The Predict section's other bash blocks (TTA on both demo checkpoints, the change demo's
+    data and training), in the demo folder; data kept at the fixture's size, 2 iterations."""
+    from test_tools.test_readme_export_predict import SHORTER
+    text = open(repo_path('README.md')).read()
+    section = text.split('## Predict\n', 1)[1].split('\n## ', 1)[0]
+    shorter = SHORTER + [('tools/misc/make_demo_data.py levir',
+                          ['--num-train', '6', '--num-val', '2', '--num-test', '3', '--size',
+                           '64'])]
+    ran = []
+    for block in re.findall(r'```bash\n(.*?)```', section, re.S)[1:]:
+        for cmd in block.replace('\\\n', ' ').splitlines():
+            if not cmd.startswith('python '):
+                continue
+            argv = shlex.split(in_demo(cmd, demo))[1:]
+            start = ' '.join(shlex.split(cmd)[1:])
+            argv += next((extra for prefix, extra in shorter if start.startswith(prefix)), [])
+            proc = subprocess.run([sys.executable] + argv, capture_output=True, text=True,
+                                  cwd=demo, timeout=900,
+                                  env=dict(os.environ, PYTHONWARNINGS='ignore'))
+            assert proc.returncode == 0, (cmd, proc.stdout[-2000:], proc.stderr[-3000:])
+            ran.append((start, proc.stdout + proc.stderr))
+    tests = [out for start, out in ran if start.startswith('tools/test.py')]
+    assert len(ran) == 6 and len(tests) == 4
+    assert all('mIoU' in out for out in tests)
+    assert sum('F1' in out for out in tests) == 2  # the change checkpoint's two runs
 
 
 def predict(args, capsys):
