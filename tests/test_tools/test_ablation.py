@@ -3,6 +3,9 @@ by hand, and a whole (tiny) run through the real tools that resumes instead of r
 import json
 import os
 import os.path as osp
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 
@@ -50,32 +53,56 @@ def test_summary_statistics_by_hand():
                         '(90.00–95.00) | 90.00 ± 0.00 (90.00–90.00) |')
 
 
+def readme_commands():
+    """The README's ablation commands (section "Ablation"), continuations joined."""
+    text = open(repo_path('README.md')).read()
+    part = text[text.index('### Ablation\n'):]
+    block = re.search(r'```bash\n(.*?)```', part, re.S).group(1)
+    return [shlex.split(c) for c in block.replace('\\\n', ' ').splitlines() if c.strip()]
+
+
 @pytest.mark.slow  # 2 trainings of 2 iterations, 3 tests and a tuning, each its own process
-def test_a_tiny_ablation_runs_and_resumes(tgs_root, tmp_path):
+def test_the_readme_ablation_runs_tiny_and_resumes(tgs_root, tmp_path):
+    """The README's commands as written, in a folder whose data/ holds the tiny dataset (so the
+    generator skips), the ablation cut to one seed, two arms and a 2-iteration schedule by
+    arguments appended to the README's (argparse keeps the last)."""
+    os.makedirs(tmp_path / 'data')
+    for name in ('tgs_salt_demo', 'tgs_salt_tune'):
+        shutil.copytree(tgs_root, tmp_path / 'data' / name)
+    os.symlink(repo_path('configs'), tmp_path / 'configs')
     tiny = [f'{s}_dataloader.{k}' for s in ('train', 'val', 'test')
             for k in ('num_workers=0', 'persistent_workers=False', 'batch_size=4')]
-    opts = tiny + [f'{s}_dataloader.dataset.data_root={tgs_root}' for s in ('train', 'val', 'test')]
-    opts += ['train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+    tiny += ['train_cfg.max_iters=2', 'train_cfg.val_interval=2',
              'default_hooks.checkpoint.interval=2', 'param_scheduler.0.end=1',
              'param_scheduler.1.begin=1', 'model.backbone.norm_cfg.type=BN',
              'model.decode_head.norm_cfg.type=BN', 'custom_hooks=[]']
-    work = str(tmp_path / 'ablation')
-    cmd = [sys.executable, repo_path('tools', 'analysis_tools', 'ablation.py'),
-           repo_path('configs', 'unet_salt_demo.py'), '--seeds', '0', '--arms', 'baseline',
-           ablation.TUNED, '--work-root', work, '--tune-root', tgs_root, '--cfg-options'] + opts
+    commands = readme_commands()
+    assert [c[1] for c in commands] == ['tools/misc/make_demo_data.py'] * 2 + [
+        'tools/analysis_tools/ablation.py']
     env = dict(os.environ, PYTHONWARNINGS='ignore')
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(tmp_path), timeout=900,
+    for argv in commands[:2]:
+        proc = subprocess.run([sys.executable, repo_path(argv[1])] + argv[2:], cwd=tmp_path,
+                              capture_output=True, text=True, env=env)
+        assert proc.returncode == 0 and 'already present' in proc.stdout, proc.stderr
+    argv = commands[2]
+    assert argv[argv.index('--seeds') + 1:argv.index('--seeds') + 4] == ['0', '1', '2']
+    cmd = [sys.executable, repo_path(argv[1])] + argv[2:] + [
+        '--seeds', '0', '--arms', 'baseline', ablation.TUNED, '--cfg-options'] + tiny
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=900,
                           env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    work = str(tmp_path / 'work_dirs' / 'ablation')
     result = json.load(open(osp.join(work, 'ablation.json')))
     assert [r['arm'] for r in result['rows']] == ['baseline', ablation.TUNED]
     for r in result['runs']:
         assert 0 <= r['metrics']['TGS'] <= 100
+    tuned = open(osp.join(work, 'all-0', 'tune.log')).read()
+    assert 'data/tgs_salt_tune' in tuned and '(all)' in tuned  # tuned on the tuning data
     assert osp.isfile(osp.join(work, 'all-0', 'postprocess.py'))
     assert osp.isfile(osp.join(work, 'ablation.png'))
     assert '| baseline | 1 |' in proc.stdout
     stamp = osp.getmtime(osp.join(work, 'baseline-0', 'metrics.json'))
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(tmp_path), timeout=300,
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300,
                           env=env)
     assert proc.returncode == 0 and '$ ' not in proc.stdout  # nothing re-run
     assert osp.getmtime(osp.join(work, 'baseline-0', 'metrics.json')) == stamp
