@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ...core.errors import ConfigError, DataError, MissingDataError
-from .onnx_predictor import OnnxPredictor, labels_from_probs
+from .onnx_predictor import OnnxPredictor, channels_first, labels_from_probs
 from .runner_setup import load_config
 
 __all__ = ['load_config', 'load_model', 'build_test_dataset', 'loaded_image', 'mmseg_probs',
@@ -102,7 +102,7 @@ def compare_with_mmseg(onnx_file: str, model: nn.Module, dataset,
 
 
 @torch.no_grad()
-def unpooling_ties(model: nn.Module, spec: dict, images: np.ndarray,
+def unpooling_ties(model: nn.Module, spec: dict, dataset, indices: List[int],
                    opset: int = 17) -> Optional[Dict[str, float]]:
     """Why a max-unpooling model's graph (SegNet) and PyTorch differ, if they do.
 
@@ -111,7 +111,8 @@ def unpooling_ties(model: nn.Module, spec: dict, images: np.ndarray,
     convolutions sum in another order than PyTorch's -- can make the other one the larger, and
     the decoder then differs around that window: a discontinuity of the model, not an error of
     the graph. This exports a copy of the graph that also returns every pooling's indices, runs
-    ``images`` (N×C×H×W float32, as the loader reads them) through onnxruntime and PyTorch and
+    the dataset's samples ``indices`` (the images as the loader reads them) through onnxruntime
+    and PyTorch and
     reports ``windows`` (pooling windows compared), ``flips`` (windows where the two chose
     differently), ``max_rel_gap`` (over the flips, the largest ``(a - b) / |a|`` of PyTorch's
     values at the two choices: how near the tie was), ``max_abs_diff`` (probabilities, as
@@ -150,6 +151,7 @@ def unpooling_ties(model: nn.Module, spec: dict, images: np.ndarray,
 
     handles = [p.register_forward_hook(record) for p in pools]
     try:
+        images = np.stack([channels_first(loaded_image(dataset, i)) for i in indices])
         x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, 'with_indices.onnx')

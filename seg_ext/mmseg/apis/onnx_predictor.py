@@ -14,6 +14,11 @@ from ...core.errors import DataError, MissingDataError
 from .export import FORMAT, sidecar, sidecar_path
 
 
+def channels_first(img: np.ndarray) -> np.ndarray:
+    """A loaded image, H×W or H×W×C, as C×H×W (the graph's layout)."""
+    return img[None] if img.ndim == 2 else img.transpose(2, 0, 1)
+
+
 def labels_from_probs(probs: np.ndarray, threshold: Optional[float]) -> np.ndarray:
     """The label map of K×H×W probabilities: ``p[1] > threshold`` for a sigmoid (binary)
     model, else the arg-max (mmseg's ``postprocess_result``)."""
@@ -70,7 +75,7 @@ class OnnxPredictor:
 
     def _input(self, img: np.ndarray) -> np.ndarray:
         """One loaded image (H×W or H×W×C) as C×H×W float32, checked against the graph."""
-        chw = img[None] if img.ndim == 2 else img.transpose(2, 0, 1)
+        chw = channels_first(img)
         s = self.spec
         want = (s['channels_per_input'] * s['num_images'], s['height'], s['width'])
         if chw.shape != want:
