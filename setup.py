@@ -2,6 +2,7 @@
 import os.path as osp
 
 from setuptools import find_packages, setup
+from torch.utils.cpp_extension import BuildExtension, CppExtension
 
 
 def _version() -> str:
@@ -70,6 +71,13 @@ EXTRAS_REQUIRE = {
 }
 EXTRAS_REQUIRE['all'] = sorted({r for v in EXTRAS_REQUIRE.values() for r in v})
 
+# The dense CRF's CPU lattice builder (hash table, as in pydensecrf): compiled against the installed
+# torch, so torch must be importable when this runs (tools/install.sh: --no-build-isolation).
+EXT_MODULES = [
+    CppExtension('seg_ext.core.crf._lattice_ext', ['seg_ext/core/crf/csrc/lattice.cpp'],
+                 extra_compile_args=['-O3']),
+]
+
 setup(
     name='seg_ext',
     version=_version(),
@@ -86,5 +94,7 @@ setup(
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS_REQUIRE,
     license='Apache-2.0',
+    ext_modules=EXT_MODULES,
+    cmdclass={'build_ext': BuildExtension},
     zip_safe=False,
 )

@@ -8,6 +8,7 @@ from torch import Tensor
 
 from .checks import as_batch
 from .mean_field import (
+    NormalizedKernel,
     PottsMessage,
     mean_field,
     normalized_filter,
@@ -91,41 +92,46 @@ class DenseCRF:
         dev = probs.device
         flat = probs.permute(0, 2, 3, 1).reshape(b * h * w, c)
         keep = valid.reshape(-1) if valid is not None else None
-        batch = torch.arange(b, device=dev).repeat_interleave(h * w)
+        # lattice keys of different images differ by the image index (none needed for one image)
+        batch = torch.arange(b, device=dev).repeat_interleave(h * w) if b > 1 else None
         unary = unary_from_probs(flat, self.clip)
         specs = []
         if self.gaussian:
             specs.append((self.gaussian, None))
         if self.bilateral:
             specs.append((self.bilateral, img))
-        potts_lattices, potts_weights, kernels = [], [], []
+        potts_kernels, kernels = [], []
         for spec, image in specs:
             value = spec.get('compat', 1.0)
             if value is None or (np.ndim(value) == 0 and float(value) == 0):
                 continue
-            key = (b, h, w, float(spec['sxy']), str(dev))
-            if image is None and keep is None and key in self._lattice_cache:
-                lattice = self._lattice_cache[key]
+            potts_weight = float(value) if np.ndim(value) == 0 else None
+            # the position-only kernel depends on the size alone: its lattice and normalised
+            # operator are kept for the next image of this size
+            cacheable = image is None and keep is None and self.cache_size > 0
+            key = (b, h, w, float(spec['sxy']), potts_weight, str(dev))
+            if cacheable and key in self._lattice_cache:
                 self._lattice_cache.move_to_end(key)
+                lattice, operator = self._lattice_cache[key]
             else:
                 feats = torch.cat([pixel_features(h, w, spec['sxy'],
                                                   None if image is None else image[i],
                                                   spec.get('srgb')).to(dev) for i in range(b)])
                 bi = batch
                 if keep is not None:
-                    feats, bi = feats[keep], batch[keep]
+                    feats, bi = feats[keep], None if bi is None else bi[keep]
                 lattice = build_lattice(feats, bi)
-                if image is None and keep is None and self.cache_size > 0:
-                    self._lattice_cache[key] = lattice
+                operator = None if potts_weight is None else NormalizedKernel(lattice, potts_weight)
+                if cacheable:
+                    self._lattice_cache[key] = (lattice, operator)
                     while len(self._lattice_cache) > self.cache_size:
                         self._lattice_cache.popitem(last=False)
-            if np.ndim(value) == 0:  # Potts: folded into one stacked message operator
-                potts_lattices.append(lattice)
-                potts_weights.append(float(value))
+            if operator is not None:  # Potts: the kernels' messages are summed in one operator
+                potts_kernels.append(operator)
             else:
                 kernels.append((normalized_filter(lattice), self._compat(value, c, dev)))
-        if potts_lattices:
-            kernels.append((PottsMessage(potts_lattices, potts_weights), None))
+        if potts_kernels:
+            kernels.append((PottsMessage(potts_kernels), None))
         if keep is not None:
             q = flat.clone()
             q[keep] = mean_field(unary[keep], kernels, self.iterations)

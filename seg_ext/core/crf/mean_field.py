@@ -21,51 +21,53 @@ def normalized_filter(lattice: Lattice) -> Filter:
     return lambda x: norm * lattice_filter(lattice, norm * x)
 
 
-class PottsMessage:
-    """``Q -> sum_k w_k · n_k ⊙ L_k(n_k ⊙ Q)`` for Potts kernels, in as few passes as possible.
+class NormalizedKernel:
+    """One Potts kernel's message ``Q -> w · n ⊙ L(n ⊙ Q)``, ``n = 1 / sqrt(L(1))``, with ``n``
+    folded into the splat matrix's columns and ``w · n`` into the slicing matrix's rows, so a
+    message costs one sparse product to splat, the blurs and one (fused ``add +``) to slice.
 
-    The symmetric normalisations ``n_k`` and the weights are folded into the splat/slice sparse
-    matrices and the kernels are stacked, so one mean-field message costs one sparse product to
-    splat, the blurs, and one sparse product to slice -- the same result as summing
-    ``w_k * normalized_filter(L_k)(Q)`` without the elementwise passes over N x C. ``add`` is
-    fused into the slicing product (``add + message``).
+    It depends on the lattice and the weight alone: ``DenseCRF`` keeps the position-only
+    kernel's operator for every image of a size.
     """
 
-    def __init__(self, lattices: Sequence[Lattice], weights: Sequence[float]) -> None:
-        n = lattices[0].offsets.shape[0]
-        dev = lattices[0].offsets.device
-        crows, cols, vals, slice_cols, slice_vals, sizes = [], [], [], [], [], []
-        nnz = 0
-        for lat, w in zip(lattices, weights):
-            ones = torch.ones(n, 1, device=dev)
-            norm = (1.0 / torch.sqrt(lattice_filter(lat, ones) + 1e-20))[:, 0]
-            # splat rows of this kernel, columns scaled by n (row-stacking CSR = concatenation)
-            crow, col = lat.splat.crow_indices(), lat.splat.col_indices()
-            crows.append(crow[:-1] + nnz)
-            cols.append(col)
-            vals.append(lat.splat.values() * norm[col])
-            nnz += int(crow[-1])
-            # slice: every point has d+1 entries per kernel, so the stacked rows stay regular
-            alpha = 1.0 / (1.0 + 2.0**(-lat.dim))
-            slice_cols.append(lat.offsets + sum(sizes))
-            slice_vals.append(lat.weights * (alpha * w * norm)[:, None])
-            sizes.append(lat.num_points + 1)
-        self.splat = csr(torch.cat(crows + [torch.tensor([nnz], device=dev)]), torch.cat(cols),
-                         torch.cat(vals), (sum(sizes), n))
-        k = sum(c.shape[1] for c in slice_cols)
-        self.slice = csr(torch.arange(0, n * k + 1, k, device=dev),
-                         torch.cat(slice_cols, 1).reshape(-1), torch.cat(slice_vals, 1).reshape(-1),
-                         (n, sum(sizes)))
-        self.lattices = list(lattices)
-        self.blocks = [(sum(sizes[:i]), size) for i, size in enumerate(sizes)]
+    def __init__(self, lattice: Lattice, weight: float) -> None:
+        n = lattice.offsets.shape[0]
+        ones = torch.ones(n, 1, device=lattice.offsets.device)
+        norm = (1.0 / torch.sqrt(lattice_filter(lattice, ones) + 1e-20))[:, 0]
+        sp, sl = lattice.splat, lattice.slice
+        self.splat = csr(sp.crow_indices(), sp.col_indices(),
+                         sp.values() * norm[sp.col_indices()], tuple(sp.shape))
+        k = lattice.dim + 1  # slicing rows are regular: d+1 entries per point
+        self.slice = csr(sl.crow_indices(), sl.col_indices(),
+                         (sl.values().view(n, k) * (weight * norm)[:, None]).reshape(-1),
+                         tuple(sl.shape))
+        self.lattice = lattice
 
     def __call__(self, q: Tensor, add: Optional[Tensor] = None) -> Tensor:
-        buf = torch.sparse.mm(self.splat, q)
-        parts = [blur(lat, buf[s:s + n]) for lat, (s, n) in zip(self.lattices, self.blocks)]
-        blurred = torch.cat(parts) if len(parts) > 1 else parts[0]
+        blurred = blur(self.lattice, torch.sparse.mm(self.splat, q))
         if add is None:
             return torch.sparse.mm(self.slice, blurred)
         return torch.addmm(add, self.slice, blurred)
+
+
+class PottsMessage:
+    """``Q -> sum_k w_k · n_k ⊙ L_k(n_k ⊙ Q)`` for Potts kernels: the sum of
+    :class:`NormalizedKernel` messages, accumulated by the slicing products (``add`` is fused
+    into the first: ``add + message``)."""
+
+    def __init__(self, kernels: Sequence[NormalizedKernel]) -> None:
+        self.kernels = list(kernels)
+
+    @classmethod
+    def from_lattices(cls, lattices: Sequence[Lattice], weights: Sequence[float]
+                      ) -> 'PottsMessage':
+        return cls([NormalizedKernel(lat, w) for lat, w in zip(lattices, weights)])
+
+    def __call__(self, q: Tensor, add: Optional[Tensor] = None) -> Tensor:
+        out = add
+        for kernel in self.kernels:
+            out = kernel(q, add=out)
+        return out
 
 
 def pixel_features(height: int, width: int, sxy: float, image: Optional[Tensor] = None,

@@ -68,11 +68,20 @@ def _hashed_vertex_keys(rem0: Tensor, rank: Tensor, d: int, extra: Tensor = None
     return keys
 
 
-def build_lattice(features: Tensor, batch_index: Tensor = None) -> Lattice:
+def build_lattice(features: Tensor, batch_index: Tensor = None, impl: str = 'auto') -> Lattice:
     """Embed ``features`` (N, d), already divided by the kernel's standard deviations, in the
-    permutohedral lattice. ``batch_index`` (N,) keeps points of different images apart."""
+    permutohedral lattice. ``batch_index`` (N,) keeps points of different images apart.
+
+    ``impl``: ``'cpp'`` (the compiled hash-table builder, CPU tensors; see ``_lattice_ext``),
+    ``'torch'`` (vectorised tensor operations, any device) or ``'auto'`` (``'cpp'`` on the CPU,
+    ``'torch'`` elsewhere). Both give the same lattice up to the numbering of lattice points.
+    """
     if features.ndim != 2:
         raise ValueError(f'features must be (N, d), got {tuple(features.shape)}')
+    if impl not in ('auto', 'cpp', 'torch'):
+        raise ValueError(f"impl must be 'auto', 'cpp' or 'torch', got {impl!r}")
+    if impl == 'cpp' or (impl == 'auto' and features.device.type == 'cpu'):
+        return _build_compiled(features, batch_index)
     n, d = features.shape
     dev = features.device
     f = features.float()
@@ -141,6 +150,31 @@ def build_lattice(features: Tensor, batch_index: Tensor = None) -> Lattice:
     return _finish(offsets, weights, neighbors, m, d, splat)
 
 
+def _build_compiled(features: Tensor, batch_index: Tensor = None) -> Lattice:
+    """``build_lattice`` by the compiled builder (``csrc/lattice.cpp``)."""
+    if features.device.type != 'cpu':
+        raise ValueError(f"impl='cpp' builds on the CPU; features are on {features.device}")
+    ext = compiled_extension()
+    batch = torch.empty(0, dtype=torch.long) if batch_index is None else batch_index
+    offsets, weights, neighbors, crow, col, val = ext.build_lattice_cpu(
+        features.float().contiguous(), batch)
+    m, d = neighbors.shape[2], features.shape[1]
+    splat = csr(crow, col, val, (m + 1, features.shape[0]))
+    return _finish(offsets, weights, neighbors, m, d, splat)
+
+
+def compiled_extension():
+    """The compiled lattice builder (``seg_ext/core/crf/_lattice_ext``, built by ``pip install``
+    from ``csrc/lattice.cpp``); a one-line error when the package was installed without it."""
+    try:
+        from . import _lattice_ext
+    except ImportError as e:
+        raise ImportError(f'seg_ext.core.crf._lattice_ext: not built ({e}); reinstall seg_ext '
+                          '(pip install -e . compiles it; needs a C++ compiler) or pass '
+                          "impl='torch'") from None
+    return _lattice_ext
+
+
 def _descending_rank(diff: Tensor) -> Tensor:
     """Position of each entry in a stable descending sort of its row (N, d+1):
     ``#{j: x_j > x_i} + #{j < i: x_j == x_i}``, by pairwise comparison (d+1 is small: cheaper
@@ -175,7 +209,15 @@ def _splat_crow(row_nnz: Tensor) -> Tensor:
 
 
 def csr(crow: Tensor, col: Tensor, val: Tensor, size: tuple) -> Tensor:
-    """A CSR matrix built from valid indices, without torch's beta/invariant-check warnings."""
+    """A CSR matrix built from valid indices, without torch's beta/invariant-check warnings.
+
+    Indices are stored as int32 when they fit: torch's CPU sparse products (MKL) convert int64
+    indices to int32 on every call, which cost more than the product itself for the lattice's
+    splat and slice matrices (``benchmark.py crf --crf-profile``: ``copy_`` of N·(d+1) entries
+    per product).
+    """
+    if max(size) < 2**31 and col.numel() < 2**31:
+        crow, col = crow.int(), col.int()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', UserWarning)
         return torch.sparse_csr_tensor(crow, col, val, size=size, check_invariants=False)

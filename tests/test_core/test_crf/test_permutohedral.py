@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 from seg_ext.core.crf import build_lattice, lattice_filter, normalized_filter
@@ -54,9 +55,9 @@ def test_hashed_fallback_path_matches_mixed_radix(monkeypatch):
     import seg_ext.core.crf.permutohedral as P
     feats = torch.rand(600, 5) * 8
     vals = torch.randn(600, 3)
-    radix = lattice_filter(build_lattice(feats), vals)
+    radix = lattice_filter(build_lattice(feats, impl='torch'), vals)
     monkeypatch.setattr(P, '_simplex_codes', lambda *a, **k: None)
-    hashed_lat = build_lattice(feats)
+    hashed_lat = build_lattice(feats, impl='torch')
     assert torch.allclose(lattice_filter(hashed_lat, vals), radix, atol=1e-5)
 
 
@@ -80,13 +81,15 @@ def test_descending_rank_is_a_stable_descending_argsort():
     check()
 
 
-def test_splat_matrix_is_the_barycentric_scatter():
-    """The splat CSR (built as a product of two sparse matrices) holds exactly weights[p, r] at
-    (offsets[p, r], p), also with a batch index and duplicate points."""
+@pytest.mark.parametrize('impl', ['torch', 'cpp'])
+def test_splat_matrix_is_the_barycentric_scatter(impl):
+    """The splat CSR (vectorised: a product of two sparse matrices; compiled: a counting sort)
+    holds exactly weights[p, r] at (offsets[p, r], p), also with a batch index and duplicate
+    points."""
     gen = torch.Generator().manual_seed(3)
     feats = torch.cat([torch.rand(300, 4, generator=gen) * 6, torch.zeros(5, 4)])
     batch = (torch.arange(305) % 2)
-    for lat in (build_lattice(feats), build_lattice(feats, batch)):
+    for lat in (build_lattice(feats, impl=impl), build_lattice(feats, batch, impl=impl)):
         dense = torch.zeros(lat.num_points + 1, 305)
         cols = torch.arange(305)[:, None].expand_as(lat.offsets)
         dense.index_put_((lat.offsets, cols), lat.weights, accumulate=True)
@@ -101,3 +104,101 @@ def test_softmax_rows_equals_softmax():
         out = softmax_rows(x)
         assert out.is_contiguous() and out.shape == x.shape
         assert torch.allclose(out, torch.softmax(x, 1), atol=1e-6)
+
+
+def assert_same_lattice(a, b):
+    """``a`` and ``b`` are the same lattice up to the numbering of lattice points: same count,
+    bitwise-equal barycentric weights, offsets and neighbours equal after relabelling."""
+    assert a.num_points == b.num_points and a.dim == b.dim
+    assert torch.equal(a.weights, b.weights)
+    m = a.num_points
+    relabel = torch.full((m + 1, ), -1, dtype=torch.long)  # b's index -> a's index
+    relabel[b.offsets.reshape(-1)] = a.offsets.reshape(-1)
+    relabel[m] = m  # the 'absent' neighbour
+    assert int((relabel < 0).sum()) == 0  # every lattice point is some point's vertex
+    assert torch.equal(relabel[b.offsets], a.offsets)
+    inverse = torch.empty_like(relabel)
+    inverse[relabel] = torch.arange(m + 1)
+    assert torch.equal(relabel[b.neighbors][..., inverse[:m]], a.neighbors)
+
+
+def test_compiled_extension_is_built():
+    """tools/install.sh (pip install -e .) compiles csrc/lattice.cpp; a missing module would send
+    every CPU CRF to an ImportError."""
+    from seg_ext.core.crf.permutohedral import compiled_extension
+    assert hasattr(compiled_extension(), 'build_lattice_cpu')
+
+
+@pytest.mark.parametrize('d', [1, 2, 3, 5, 8])
+@pytest.mark.parametrize('batched', [False, True])
+def test_compiled_builder_is_the_vectorised_lattice(d, batched):
+    """Same float32 steps in the same order: identical keys, weights and neighbours; the filter
+    differs only by summation order."""
+    gen = torch.Generator().manual_seed(d)
+    feats = torch.randn(3000, d, generator=gen) * 4
+    batch = torch.randint(0, 3, (3000, ), generator=gen) if batched else None
+    a = build_lattice(feats, batch, impl='torch')
+    b = build_lattice(feats, batch, impl='cpp')
+    assert_same_lattice(a, b)
+    vals = torch.randn(3000, 4, generator=gen)
+    assert torch.allclose(lattice_filter(a, vals), lattice_filter(b, vals), rtol=1e-5, atol=1e-4)
+
+
+def test_compiled_builder_on_ties_and_integer_features():
+    """Integer features put remainders exactly on ties (rank and rounding tie rules) and many
+    points on one simplex; a single point and duplicates are edge cases of the hash table."""
+    gen = torch.Generator().manual_seed(0)
+    for feats in (torch.randint(0, 5, (4000, 3), generator=gen).float(), torch.zeros(1, 2),
+                  torch.zeros(50, 4), torch.tensor([[0.5, -0.5], [1e3, -1e3]])):
+        assert_same_lattice(build_lattice(feats, impl='torch'), build_lattice(feats, impl='cpp'))
+
+
+def test_compiled_builder_property():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.integers(1, 6), st.integers(1, 400), st.floats(0.01, 300), st.integers(0, 2**31 - 1),
+           st.booleans())
+    def check(d, n, spread, seed, batched):
+        gen = torch.Generator().manual_seed(seed)
+        feats = torch.randn(n, d, generator=gen) * spread
+        batch = torch.randint(0, 4, (n, ), generator=gen) if batched else None
+        assert_same_lattice(build_lattice(feats, batch, impl='torch'),
+                            build_lattice(feats, batch, impl='cpp'))
+    check()
+
+
+def test_build_lattice_impl_argument():
+    with pytest.raises(ValueError, match="impl must be 'auto', 'cpp' or 'torch', got 'c'"):
+        build_lattice(torch.zeros(3, 2), impl='c')
+    with pytest.raises(ValueError, match=r'features must be \(N, d\), got \(3,\)'):
+        build_lattice(torch.zeros(3), impl='cpp')
+
+
+def test_csr_stores_int32_indices_for_the_cpu_sparse_products():
+    """int64 indices are converted on every MKL product; csr() stores int32 when they fit, and
+    the product is unchanged."""
+    from seg_ext.core.crf.permutohedral import csr
+    dense = torch.tensor([[1.0, 0, 2], [0, 0, 3]])
+    ref = dense.to_sparse_csr()
+    mat = csr(ref.crow_indices(), ref.col_indices(), ref.values(), (2, 3))
+    assert mat.crow_indices().dtype == torch.int32 and mat.col_indices().dtype == torch.int32
+    x = torch.randn(3, 4)
+    assert torch.equal(torch.sparse.mm(mat, x), dense @ x)
+
+
+def test_normalized_kernel_is_the_weighted_normalized_filter():
+    """NormalizedKernel folds n and w into the sparse matrices; PottsMessage sums kernels into
+    ``add``: both equal the unfolded ``w * n * L(n * q)``."""
+    from seg_ext.core.crf.mean_field import NormalizedKernel, PottsMessage
+    gen = torch.Generator().manual_seed(1)
+    lat_a = build_lattice(torch.rand(500, 2, generator=gen) * 9)
+    lat_b = build_lattice(torch.rand(500, 5, generator=gen) * 4)
+    q = torch.softmax(torch.randn(500, 3, generator=gen), 1)
+    add = torch.randn(500, 3, generator=gen)
+    ref_a = 3.0 * normalized_filter(lat_a)(q)
+    ref_b = 10.0 * normalized_filter(lat_b)(q)
+    assert torch.allclose(NormalizedKernel(lat_a, 3.0)(q), ref_a, atol=1e-5)
+    both = PottsMessage.from_lattices([lat_a, lat_b], [3.0, 10.0])
+    assert torch.allclose(both(q, add=add), add + ref_a + ref_b, atol=1e-4)

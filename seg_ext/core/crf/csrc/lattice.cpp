@@ -1,0 +1,208 @@
+// Permutohedral-lattice construction on the CPU, one pass over the points with a hash table.
+//
+// The same lattice as seg_ext/core/crf/permutohedral.py's vectorised `build_lattice` (the same
+// float32 operations in the same order, so the same lattice keys, barycentric weights and
+// neighbours), the way Krahenbuhl's permutohedral.cpp (inside pydensecrf) builds it: elevate each
+// point, find its enclosing simplex, insert the simplex's d+1 vertices into a hash table of
+// lattice keys. Lattice points are numbered in order of first insertion (the vectorised builder
+// numbers them in sorted-key order; filtering does not depend on the numbering).
+//
+// The vectorised builder sorts N·(d+1) keys and gathers through several N-sized temporaries;
+// here each point costs d+1 hash probes, which is what pydensecrf pays too.
+#include <torch/extension.h>
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace {
+
+// Open-addressing hash table of integer keys of fixed length, numbered by insertion.
+class KeyTable {
+ public:
+  explicit KeyTable(int key_size) : key_size_(key_size), slots_(1 << 12, -1) {}
+
+  int64_t size() const { return count_; }
+  const int32_t* key(int64_t index) const { return keys_.data() + index * key_size_; }
+
+  // index of `k`; inserted when absent and `insert`, else -1
+  int64_t find(const int32_t* k, bool insert) {
+    size_t mask = slots_.size() - 1;
+    size_t h = hash(k) & mask;
+    while (true) {
+      int64_t index = slots_[h];
+      if (index < 0) break;
+      if (equal(key(index), k)) return index;
+      h = (h + 1) & mask;
+    }
+    if (!insert) return -1;
+    slots_[h] = count_;
+    keys_.insert(keys_.end(), k, k + key_size_);
+    if (++count_ * 2 > static_cast<int64_t>(slots_.size())) grow();
+    return count_ - 1;
+  }
+
+ private:
+  size_t hash(const int32_t* k) const {
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < key_size_; ++i) {
+      h ^= static_cast<uint32_t>(k[i]);
+      h *= 0xBF58476D1CE4E5B9ull;
+      h ^= h >> 31;
+    }
+    return static_cast<size_t>(h);
+  }
+
+  bool equal(const int32_t* a, const int32_t* b) const {
+    for (int i = 0; i < key_size_; ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
+
+  void grow() {
+    std::vector<int64_t> old(slots_.size() * 2, -1);
+    slots_.swap(old);
+    size_t mask = slots_.size() - 1;
+    for (int64_t index = 0; index < count_; ++index) {
+      size_t h = hash(key(index)) & mask;
+      while (slots_[h] >= 0) h = (h + 1) & mask;
+      slots_[h] = index;
+    }
+  }
+
+  int key_size_;
+  int64_t count_ = 0;
+  std::vector<int64_t> slots_;
+  std::vector<int32_t> keys_;
+};
+
+}  // namespace
+
+// features (N, d) float32; batch (N,) int64 or an empty tensor.
+// Returns offsets (N, d+1) int64, weights (N, d+1) float32, neighbors (d+1, 2, M) int64 (M: absent),
+// and the splat matrix (M+1, N) as CSR crow (M+2), col, val (point order within a row).
+std::vector<torch::Tensor> build_lattice_cpu(torch::Tensor features, torch::Tensor batch) {
+  TORCH_CHECK(features.device().is_cpu() && features.dim() == 2 &&
+                  features.scalar_type() == torch::kFloat32,
+              "features must be a (N, d) float32 CPU tensor");
+  features = features.contiguous();
+  const bool has_batch = batch.numel() > 0;
+  if (has_batch) batch = batch.to(torch::kInt64).contiguous();
+  const int64_t n = features.size(0);
+  const int d = static_cast<int>(features.size(1));
+  const int k = d + 1;
+  const int key_size = d + (has_batch ? 1 : 0);
+  TORCH_CHECK(d >= 1 && d <= 64, "feature dimension must be 1..64");
+  TORCH_CHECK(!has_batch || batch.numel() == n, "batch must have one entry per point");
+
+  // float32 constants as the vectorised builder makes them (computed in double, then rounded)
+  const double inv_std_dev = std::sqrt(2.0 / 3.0) * k;
+  std::vector<float> scale(d);
+  for (int i = 0; i < d; ++i)
+    scale[i] = static_cast<float>(inv_std_dev / std::sqrt(static_cast<double>((i + 2) * (i + 1))));
+  const float kf = static_cast<float>(k);
+
+  auto offsets = torch::empty({n, k}, torch::kInt64);
+  auto weights = torch::empty({n, k}, torch::kFloat32);
+  const float* f = features.data_ptr<float>();
+  const int64_t* b = has_batch ? batch.data_ptr<int64_t>() : nullptr;
+  int64_t* off = offsets.data_ptr<int64_t>();
+  float* w = weights.data_ptr<float>();
+
+  KeyTable table(key_size);
+  std::vector<float> cf(d), elevated(k), rem0(k), diff(k), bary(k + 1);
+  std::vector<int> rank(k);
+  std::vector<int32_t> key(key_size);
+  for (int64_t p = 0; p < n; ++p) {
+    const float* fp = f + p * d;
+    for (int i = 0; i < d; ++i) cf[i] = fp[i] * scale[i];
+    // elevate: e_0 = sum_i cf_i; e_{c+1} = sum_{i>=c} cf_i - (c+2) cf_c (suffix sums accumulated
+    // in double, as torch's CPU cumsum does for float32)
+    double acc = 0.0;
+    for (int c = d - 1; c >= 0; --c) {
+      acc += cf[c];
+      const float tail = static_cast<float>(acc);
+      elevated[c + 1] = tail - static_cast<float>(c + 2) * cf[c];
+      if (c == 0) elevated[0] = tail;
+    }
+    // closest remainder-0 point (round half to even) and the rank of each coordinate's remainder
+    float total = 0.0f;
+    for (int i = 0; i < k; ++i) {
+      const float v = std::nearbyint(elevated[i] / kf);
+      rem0[i] = v * kf;
+      total += v;
+      diff[i] = elevated[i] - rem0[i];
+    }
+    for (int i = 0; i < k; ++i) {
+      int r = 0;
+      for (int j = 0; j < k; ++j)
+        r += (diff[j] > diff[i]) || (j < i && diff[j] == diff[i]);
+      float rf = static_cast<float>(r) + total;
+      if (rf < 0) {
+        rf += kf;
+        rem0[i] += kf;
+      } else if (rf >= kf) {
+        rf -= kf;
+        rem0[i] -= kf;
+      }
+      rank[i] = static_cast<int>(rf);
+    }
+    // barycentric coordinates
+    for (int i = 0; i <= k; ++i) bary[i] = 0.0f;
+    for (int i = 0; i < k; ++i) bary[d - rank[i]] += (elevated[i] - rem0[i]) / kf;
+    for (int i = 0; i < k; ++i) bary[d - rank[i] + 1] += -((elevated[i] - rem0[i]) / kf);
+    bary[0] += 1.0f + bary[k];
+    // the simplex's vertices: key_i = rem0_i + r - (d+1)[rank_i > d - r]
+    if (has_batch) key[d] = static_cast<int32_t>(b[p]);
+    for (int r = 0; r < k; ++r) {
+      for (int i = 0; i < d; ++i)
+        key[i] = static_cast<int32_t>(rem0[i]) + (rank[i] <= d - r ? r : r - k);
+      off[p * k + r] = table.find(key.data(), true);
+      w[p * k + r] = bary[r];
+    }
+  }
+
+  const int64_t m = table.size();
+  auto neighbors = torch::empty({k, 2, m}, torch::kInt64);
+  int64_t* nb = neighbors.data_ptr<int64_t>();
+  std::vector<int32_t> probe(key_size);
+  for (int64_t j = 0; j < m; ++j) {
+    const int32_t* kj = table.key(j);
+    for (int axis = 0; axis < k; ++axis) {
+      for (int side = 0; side < 2; ++side) {
+        const int32_t step = side == 0 ? -1 : 1;
+        for (int i = 0; i < d; ++i) probe[i] = kj[i] + step;
+        if (axis < d) probe[axis] = kj[axis] - step * d;
+        if (has_batch) probe[d] = kj[d];
+        const int64_t found = table.find(probe.data(), false);
+        nb[(axis * 2 + side) * m + j] = found < 0 ? m : found;
+      }
+    }
+  }
+
+  // splat matrix (M+1, N): row j lists the points with a vertex at lattice point j; the last row
+  // (the boundary that blurring reads as zero) is empty
+  auto crow = torch::zeros({m + 2}, torch::kInt64);
+  auto col = torch::empty({n * k}, torch::kInt64);
+  auto val = torch::empty({n * k}, torch::kFloat32);
+  int64_t* cr = crow.data_ptr<int64_t>();
+  int64_t* cl = col.data_ptr<int64_t>();
+  float* vl = val.data_ptr<float>();
+  for (int64_t e = 0; e < n * k; ++e) ++cr[off[e] + 1];
+  for (int64_t j = 0; j < m + 1; ++j) cr[j + 1] += cr[j];
+  std::vector<int64_t> fill(cr, cr + m);
+  for (int64_t p = 0; p < n; ++p) {
+    for (int r = 0; r < k; ++r) {
+      const int64_t slot = fill[off[p * k + r]]++;
+      cl[slot] = p;
+      vl[slot] = w[p * k + r];
+    }
+  }
+  return {offsets, weights, neighbors, crow, col, val};
+}
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("build_lattice_cpu", &build_lattice_cpu,
+        "permutohedral lattice of (N, d) float32 features on the CPU (hash table)",
+        py::arg("features"), py::arg("batch"));
+}
