@@ -56,22 +56,27 @@ def crf_case(name: str, num_classes: int, seed: int = 0) -> Tuple[np.ndarray, to
 
 def softmax_layouts(n: int = 2**20, classes=(2, 4, 8, 14, 21), min_run_time: float = 0.3
                     ) -> Dict[str, Any]:
-    """Micro-benchmark behind ``mean_field.softmax_rows``: row-wise softmax of (N, C) against the
-    column-wise one of its transpose, by ``torch.utils.benchmark.Timer.blocked_autorange``;
-    returns the ratios (transposed / row-wise) and ``Compare``'s table."""
+    """Micro-benchmark behind ``mean_field.softmax_rows``: torch's row-wise softmax of (N, C),
+    the column-wise one of its transpose, and ``softmax_rows`` (global maximum, matrix-vector
+    row sums), by ``torch.utils.benchmark.Timer.blocked_autorange``; returns the ratios
+    (each / row-wise) and ``Compare``'s table."""
     from torch.utils.benchmark import Compare, Timer
+
+    from seg_ext.core.crf.mean_field import softmax_rows
     ms, ratio = [], {}
+    stmts = {'softmax(x, 1)': 'torch.softmax(x, 1)',
+             'softmax(x.t(), 0).t().contiguous()': 'torch.softmax(x.t(), 0).t().contiguous()',
+             'softmax_rows(x)': 'softmax_rows(x)'}
     for c in classes:
         x = torch.randn(n, c)
-        stmts = {'softmax(x, 1)': 'torch.softmax(x, 1)',
-                 'softmax(x.t(), 0).t().contiguous()': 'torch.softmax(x.t(), 0).t().contiguous()'}
-        got = {k: Timer(v, globals=dict(torch=torch, x=x), label=f'softmax of ({n}, C)',
-                        sub_label=f'C={c}', description=k).blocked_autorange(
-                            min_run_time=min_run_time) for k, v in stmts.items()}
+        got = {k: Timer(v, globals=dict(torch=torch, x=x, softmax_rows=softmax_rows),
+                        label=f'softmax of ({n}, C)', sub_label=f'C={c}',
+                        description=k).blocked_autorange(min_run_time=min_run_time)
+               for k, v in stmts.items()}
         ms += list(got.values())
-        a, b = (m.median for m in got.values())
-        ratio[f'C={c}'] = b / a
-    return dict(ratio_transposed_over_rows=ratio, table=str(Compare(ms)))
+        base, transposed, ours = (m.median for m in got.values())
+        ratio[f'C={c}'] = dict(transposed=transposed / base, softmax_rows=ours / base)
+    return dict(ratio_over_rows=ratio, table=str(Compare(ms)))
 
 
 def profile_torch_crf(crf: DenseCRF, probs: torch.Tensor, image, top: int = 12) -> List[list]:

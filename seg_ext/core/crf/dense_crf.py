@@ -30,9 +30,9 @@ class DenseCRF:
     ``srgb``, ``compat``) -- any number of image channels: gray (TGS), RGB, or A|B of a change pair;
     Potts compatibility (a weight) or a (C, C) matrix; ``iterations`` mean-field steps.
 
-    Backends behind the one call: ``'torch'`` (vectorised permutohedral lattice, batched, CPU or
-    CUDA; the default) and ``'pydensecrf'`` (pydensecrf2, Krähenbühl's C++ code, CPU, one image at a
-    time: the reference). Both use the same features in the same order, so they agree up to
+    Backends behind the one call: ``'torch'`` (permutohedral lattice, batched; compiled kernels
+    on the CPU, tensor operations on CUDA; the default) and ``'pydensecrf'`` (pydensecrf2,
+    Krähenbühl's C++ code, CPU, one image at a time: the reference). Both use the same features in the same order, so they agree up to
     float rounding.
 
     Call: ``crf(probs, image, valid=None)`` with probs (B, C, H, W) (or (C, H, W)) at the image's

@@ -9,7 +9,16 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from .permutohedral import Lattice, blur, build_lattice, csr, lattice_filter
+from . import permutohedral
+from .permutohedral import (
+    Lattice,
+    blur,
+    build_lattice,
+    compiled_extension,
+    csr,
+    lattice_filter,
+    slice_alpha,
+)
 
 Filter = Callable[[Tensor], Tensor]
 
@@ -23,31 +32,57 @@ def normalized_filter(lattice: Lattice) -> Filter:
 
 class NormalizedKernel:
     """One Potts kernel's message ``Q -> w · n ⊙ L(n ⊙ Q)``, ``n = 1 / sqrt(L(1))``, with ``n``
-    folded into the splat matrix's columns and ``w · n`` into the slicing matrix's rows, so a
-    message costs one sparse product to splat, the blurs and one (fused ``add +``) to slice.
+    folded into the splat weights and ``w · n`` into the slicing weights, so a message costs one
+    splat, the blurs and one slice that adds into its output.
 
-    It depends on the lattice and the weight alone: ``DenseCRF`` keeps the position-only
-    kernel's operator for every image of a size.
+    On the CPU the three run in the compiled ``filter_add_cpu`` (point order, as pydensecrf);
+    elsewhere (and with autograd) as sparse products. It depends on the lattice and the weight
+    alone: ``DenseCRF`` keeps the position-only kernel's operator for every image of a size.
     """
 
     def __init__(self, lattice: Lattice, weight: float) -> None:
-        n = lattice.offsets.shape[0]
+        n, k = lattice.offsets.shape  # k = d + 1 entries per point
         ones = torch.ones(n, 1, device=lattice.offsets.device)
         norm = (1.0 / torch.sqrt(lattice_filter(lattice, ones) + 1e-20))[:, 0]
-        sp, sl = lattice.splat, lattice.slice
-        self.splat = csr(sp.crow_indices(), sp.col_indices(),
-                         sp.values() * norm[sp.col_indices()], tuple(sp.shape))
-        k = lattice.dim + 1  # slicing rows are regular: d+1 entries per point
-        self.slice = csr(sl.crow_indices(), sl.col_indices(),
-                         (sl.values().view(n, k) * (weight * norm)[:, None]).reshape(-1),
-                         tuple(sl.shape))
-        self.lattice = lattice
+        self.lattice, self.norm = lattice, norm
+        self.splat_w = lattice.weights * norm[:, None]
+        self.slice_w = lattice.weights * (slice_alpha(lattice.dim) * weight * norm)[:, None]
+        self._csr = None
+
+    def _sparse(self):
+        """(splat (M+1, N), slice (N, M+1)) CSR matrices of the weights, built on first use."""
+        if self._csr is None:
+            lat, (n, k) = self.lattice, self.lattice.offsets.shape
+            sp = lat.splat
+            splat = csr(sp.crow_indices(), sp.col_indices(),
+                        sp.values() * self.norm[sp.col_indices()], tuple(sp.shape))
+            slice_ = csr(torch.arange(0, n * k + 1, k, device=lat.offsets.device),
+                         lat.offsets.reshape(-1), self.slice_w.reshape(-1),
+                         (n, lat.num_points + 1))
+            self._csr = (splat, slice_)
+        return self._csr
 
     def __call__(self, q: Tensor, add: Optional[Tensor] = None) -> Tensor:
-        blurred = blur(self.lattice, torch.sparse.mm(self.splat, q))
+        if permutohedral.compiled_path(q):
+            out = torch.zeros_like(q) if add is None else add.clone(
+                memory_format=torch.contiguous_format)
+            self.accumulate(q, out)
+            return out
+        splat, slice_ = self._sparse()
+        blurred = blur(self.lattice, torch.sparse.mm(splat, q))
         if add is None:
-            return torch.sparse.mm(self.slice, blurred)
-        return torch.addmm(add, self.slice, blurred)
+            return torch.sparse.mm(slice_, blurred)
+        return torch.addmm(add, slice_, blurred)
+
+    def accumulate(self, q: Tensor, out: Tensor) -> None:
+        """``out += message(q)`` in place (``out`` contiguous)."""
+        if permutohedral.compiled_path(q) and out.is_contiguous():
+            lat = self.lattice
+            compiled_extension().filter_add_cpu(q, lat.offsets, self.splat_w, self.slice_w,
+                                                lat.neighbors, out)
+            return
+        splat, slice_ = self._sparse()
+        out.addmm_(slice_, blur(self.lattice, torch.sparse.mm(splat, q)))
 
 
 class PottsMessage:
@@ -65,8 +100,11 @@ class PottsMessage:
 
     def __call__(self, q: Tensor, add: Optional[Tensor] = None) -> Tensor:
         out = add
-        for kernel in self.kernels:
-            out = kernel(q, add=out)
+        for i, kernel in enumerate(self.kernels):
+            if i == 0 or out is None:
+                out = kernel(q, add=out)  # a new tensor: ``add`` is left as it is
+            else:
+                kernel.accumulate(q, out)
         return out
 
 
@@ -120,18 +158,30 @@ def mean_field(unary: Tensor, kernels: Sequence[Tuple[Filter, Optional[Tensor]]]
     return q
 
 
-#: up to this many classes a CPU softmax over rows is faster through the transposed layout
-SMALL_C = 16
+#: rows whose exp-sum after subtracting the global maximum is below this are recomputed exactly
+#: (their own maximum is > 60 below the global one); elsewhere the error is below exp(-27)
+UNDERFLOW = 1e-26
 
 
 def softmax_rows(logits: Tensor) -> Tensor:
-    """``softmax(logits, dim=1)`` of (N, C), contiguous. On CPU with few classes it runs on the
-    (C, N) transpose: torch's row-wise softmax pays a fixed cost per row (~60 ms per million rows
-    whatever C), the column-wise one vectorises over N (4-5× faster for C <= 14, slower at 21:
-    ``benchmarks/crf.py``'s ``softmax_layouts``)."""
-    if logits.device.type == 'cpu' and logits.shape[1] <= SMALL_C:
-        return torch.softmax(logits.t(), dim=0).t().contiguous()
-    return torch.softmax(logits, dim=1)
+    """``softmax(logits, dim=1)`` of (N, C), contiguous.
+
+    On the CPU: ``exp(x - max(x))`` with the maximum of the whole tensor, rows summed by a
+    matrix-vector product, and rows whose sum underflows (their maximum > 60 below the global
+    one) redone by ``torch.softmax``. torch's row-wise softmax pays a fixed cost per row (its
+    reductions run over only C elements), 1.1-5x slower at 2-21 classes (``benchmark.py crf``'s
+    softmax table).
+    """
+    if logits.device.type != 'cpu' or logits.numel() == 0:
+        return torch.softmax(logits, dim=1)
+    y = logits - logits.max()
+    y.exp_()
+    total = y @ torch.ones(logits.shape[1], 1, dtype=y.dtype)
+    small = total[:, 0] < UNDERFLOW
+    if bool(small.any()):
+        y[small] = torch.softmax(logits[small], dim=1)
+        total[small] = 1.0
+    return y.div_(total)
 
 
 def mean_field_energy(q: Tensor, unary: Tensor, kernels: Sequence[Tuple[Filter, Tensor]]) -> float:

@@ -3,8 +3,14 @@
 The construction follows Krähenbühl's ``permutohedral.cpp`` (the lattice inside pydensecrf) step by
 step -- same elevation, rounding, ranks, barycentric weights, [1 2 1]/2 blur along the d+1 lattice
 directions and the ``1 / (1 + 2**-d)`` slicing constant -- so its output matches pydensecrf's up to
-float rounding. Every step is a tensor operation (no loop over pixels), points of several images
-share one lattice (a batch id is part of each lattice key), and it runs on CPU or CUDA.
+float rounding. Points of several images share one lattice (a batch id is part of each lattice
+key).
+
+Two implementations of each step, chosen by device: on the CPU the compiled kernels of
+``csrc/lattice.cpp`` (a hash-table lattice builder and the splat / blur / slice filter in point
+order, as pydensecrf does it; built by ``pip install -e .``), elsewhere (CUDA) and under autograd
+tensor operations and sparse products with no loop over pixels. Both build the same lattice (up to
+the numbering of lattice points) and filter alike up to summation order; the tests hold them to it.
 """
 import math
 import warnings
@@ -175,6 +181,12 @@ def compiled_extension():
     return _lattice_ext
 
 
+def compiled_path(x: Tensor) -> bool:
+    """Whether filtering ``x`` runs in the compiled CPU kernels (float32 on the CPU, no autograd);
+    elsewhere (CUDA, gradients) it runs as sparse products and tensor operations."""
+    return x.device.type == 'cpu' and x.dtype == torch.float32 and not x.requires_grad
+
+
 def _descending_rank(diff: Tensor) -> Tensor:
     """Position of each entry in a stable descending sort of its row (N, d+1):
     ``#{j: x_j > x_i} + #{j < i: x_j == x_i}``, by pairwise comparison (d+1 is small: cheaper
@@ -223,11 +235,16 @@ def csr(crow: Tensor, col: Tensor, val: Tensor, size: tuple) -> Tensor:
         return torch.sparse_csr_tensor(crow, col, val, size=size, check_invariants=False)
 
 
+def slice_alpha(d: int) -> float:
+    """permutohedral.cpp's slicing constant ``1 / (1 + 2**-d)``."""
+    return 1.0 / (1.0 + 2.0**(-d))
+
+
 def _finish(offsets: Tensor, weights: Tensor, neighbors: Tensor, m: int, d: int,
             splat: Tensor) -> Lattice:
     """Add the slicing matrix (regular: d+1 entries per point, times alpha) and pack."""
     n, k = offsets.shape
-    alpha = 1.0 / (1.0 + 2.0**(-d))
+    alpha = slice_alpha(d)
     slice_ = csr(torch.arange(0, n * k + 1, k, dtype=torch.long, device=offsets.device),
                  offsets.reshape(-1), weights.reshape(-1) * alpha, (n, m + 1))
     return Lattice(offsets, weights, neighbors, m, d, splat, slice_)
@@ -309,6 +326,8 @@ def _lookup(uniq: Tensor, code: Tensor) -> Tensor:
 
 def blur(lattice: Lattice, buf: Tensor, reverse: bool = False) -> Tensor:
     """[1 2 1]/2 blur of lattice values ``buf`` (M+1, C) along every lattice direction."""
+    if compiled_path(buf):  # one pass per direction, no temporaries (the same arithmetic)
+        return compiled_extension().blur_cpu(buf, lattice.neighbors, reverse)
     m, d = lattice.num_points, lattice.dim
     order = range(d, -1, -1) if reverse else range(d + 1)
     for axis in order:
@@ -326,5 +345,12 @@ def lattice_filter(lattice: Lattice, values: Tensor, reverse: bool = False) -> T
 
     ``reverse`` blurs the directions in reverse order (the transpose of the operator).
     """
-    buf = torch.sparse.mm(lattice.splat, values.float())  # (M+1, C); row M stays zero
+    values = values.float()
+    if compiled_path(values) and not reverse:  # in point order, no sparse matrices
+        out = torch.zeros(values.shape, dtype=torch.float32)
+        compiled_extension().filter_add_cpu(values, lattice.offsets, lattice.weights,
+                                            lattice.weights * slice_alpha(lattice.dim),
+                                            lattice.neighbors, out)
+        return out
+    buf = torch.sparse.mm(lattice.splat, values)  # (M+1, C); row M stays zero
     return torch.sparse.mm(lattice.slice, blur(lattice, buf, reverse))

@@ -104,6 +104,16 @@ def test_softmax_rows_equals_softmax():
         out = softmax_rows(x)
         assert out.is_contiguous() and out.shape == x.shape
         assert torch.allclose(out, torch.softmax(x, 1), atol=1e-6)
+    # rows far below the global maximum (their exp-sum underflows) are redone exactly; -inf
+    # entries, and a row of -inf as torch has it (NaN)
+    x = torch.randn(200, 5) + torch.linspace(-300, 40, 200)[:, None]
+    x[3, 1] = -math.inf
+    assert torch.allclose(softmax_rows(x), torch.softmax(x, 1), atol=1e-6, rtol=1e-5)
+    assert softmax_rows(x)[3, 1] == 0
+    y = torch.full((2, 3), -math.inf)
+    y[0] = 0.0
+    assert torch.equal(softmax_rows(y).isnan(), torch.softmax(y, 1).isnan())
+    assert softmax_rows(torch.zeros(0, 4)).shape == (0, 4)
 
 
 def assert_same_lattice(a, b):
@@ -188,10 +198,14 @@ def test_csr_stores_int32_indices_for_the_cpu_sparse_products():
     assert torch.equal(torch.sparse.mm(mat, x), dense @ x)
 
 
-def test_normalized_kernel_is_the_weighted_normalized_filter():
-    """NormalizedKernel folds n and w into the sparse matrices; PottsMessage sums kernels into
-    ``add``: both equal the unfolded ``w * n * L(n * q)``."""
+@pytest.mark.parametrize('compiled', [True, False])
+def test_normalized_kernel_is_the_weighted_normalized_filter(compiled, monkeypatch):
+    """NormalizedKernel folds n and w into the splat and slice weights; PottsMessage sums kernels
+    into ``add``: both equal the unfolded ``w * n * L(n * q)`` (compiled and sparse paths)."""
+    import seg_ext.core.crf.permutohedral as P
     from seg_ext.core.crf.mean_field import NormalizedKernel, PottsMessage
+    if not compiled:
+        monkeypatch.setattr(P, 'compiled_path', lambda x: False)
     gen = torch.Generator().manual_seed(1)
     lat_a = build_lattice(torch.rand(500, 2, generator=gen) * 9)
     lat_b = build_lattice(torch.rand(500, 5, generator=gen) * 4)
@@ -202,3 +216,61 @@ def test_normalized_kernel_is_the_weighted_normalized_filter():
     assert torch.allclose(NormalizedKernel(lat_a, 3.0)(q), ref_a, atol=1e-5)
     both = PottsMessage.from_lattices([lat_a, lat_b], [3.0, 10.0])
     assert torch.allclose(both(q, add=add), add + ref_a + ref_b, atol=1e-4)
+    assert torch.allclose(both(q), ref_a + ref_b, atol=1e-4)
+
+
+def _photo_like(seed=0, n=2500, d=5):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.rand(n, d, generator=gen) * 6, gen
+
+
+@pytest.mark.parametrize('channels', [1, 2, 3, 4, 5, 21])
+def test_compiled_filter_equals_the_sparse_products(channels, monkeypatch):
+    """filter_add_cpu (point-order splat, compiled blur, slice; unrolled for C <= 4) is the
+    sparse-matrix filter up to summation order."""
+    import seg_ext.core.crf.permutohedral as P
+    feats, gen = _photo_like(channels)
+    lat = build_lattice(feats)
+    vals = torch.randn(2500, channels, generator=gen)
+    compiled = lattice_filter(lat, vals)
+    monkeypatch.setattr(P, 'compiled_path', lambda x: False)
+    sparse = lattice_filter(lat, vals)
+    assert torch.allclose(compiled, sparse, rtol=1e-5, atol=1e-4)
+    assert float(sparse.abs().max()) > 1  # a real signal, not zeros on both sides
+
+
+@pytest.mark.parametrize('reverse', [False, True])
+@pytest.mark.parametrize('channels', [2, 7])
+def test_compiled_blur_equals_the_tensor_blur(reverse, channels, monkeypatch):
+    import seg_ext.core.crf.permutohedral as P
+    from seg_ext.core.crf.permutohedral import blur
+    feats, gen = _photo_like(1, d=3)
+    lat = build_lattice(feats)
+    buf = torch.randn(lat.num_points + 1, channels, generator=gen)
+    buf[-1] = 0
+    compiled = blur(lat, buf, reverse)
+    monkeypatch.setattr(P, 'compiled_path', lambda x: False)
+    assert torch.allclose(compiled, blur(lat, buf, reverse), atol=1e-5)
+    assert float(compiled[-1].abs().sum()) == 0
+    assert not torch.allclose(blur(lat, buf, True), blur(lat, buf, False), atol=1e-3)
+
+
+def test_dense_crf_compiled_and_sparse_paths_agree(monkeypatch):
+    """The whole CRF through the compiled kernels and through the sparse (CUDA) path."""
+    import seg_ext.core.crf.permutohedral as P
+    from seg_ext.core.crf import DenseCRF
+    from seg_ext.core.synthetic.crf_problem import make_crf_problem
+    image, probs, _ = make_crf_problem(48, 64, 3, 3, seed=4)
+    probs = torch.from_numpy(probs)
+    compiled = DenseCRF(iterations=5)(probs, image)
+    monkeypatch.setattr(P, 'compiled_path', lambda x: False)
+    sparse = DenseCRF(iterations=5)(probs, image)
+    assert torch.allclose(compiled, sparse, atol=1e-5)
+    assert float((compiled - probs).abs().max()) > 0.05  # the CRF changed something
+
+
+def test_compiled_path_rule():
+    from seg_ext.core.crf.permutohedral import compiled_path
+    assert compiled_path(torch.zeros(2))
+    assert not compiled_path(torch.zeros(2, dtype=torch.float64))
+    assert not compiled_path(torch.zeros(2, requires_grad=True))
