@@ -32,8 +32,8 @@ class DenseCRF:
 
     Backends behind the one call: ``'torch'`` (permutohedral lattice, batched; compiled kernels
     on the CPU, tensor operations on CUDA; the default) and ``'pydensecrf'`` (pydensecrf2,
-    Krähenbühl's C++ code, CPU, one image at a time: the reference). Both use the same features in the same order, so they agree up to
-    float rounding.
+    Krähenbühl's C++ code, CPU, one image at a time: the reference). Both use the same features in
+    the same order, so they agree up to float rounding.
 
     Call: ``crf(probs, image, valid=None)`` with probs (B, C, H, W) (or (C, H, W)) at the image's
     original size and image (B, H, W, K) (or (H, W[, K])); ``valid`` (B, H, W) restricts the CRF
