@@ -20,7 +20,7 @@ from . import common as bm
 from .common import print_table, progress
 
 SIZES = {'101x101 gray': (101, 101, 1), '512x512': (512, 512, 3), '1024x1024': (1024, 1024, 3),
-         'photo 427x640': (427, 640, 3)}
+         'photo 427x640': (427, 640, 3), 'real photo 600x512': (600, 512, 3)}
 CLASSES = (2, 4, 8, 14, 21)
 
 
@@ -28,7 +28,7 @@ def photo_like_problem(height: int, width: int, num_classes: int, seed: int = 0
                        ) -> Tuple[np.ndarray, np.ndarray]:
     """An RGB image with what makes a photo expensive for the bilateral lattice -- smooth
     shading, texture and many distinct colours -- over 40 object regions, and speckled class
-    probabilities (C, H, W) for it. (No real photo ships with the environment.)"""
+    probabilities (C, H, W) for it (the real photograph is ``real_photo_problem``'s)."""
     image, probs, _ = make_crf_problem(height, width, num_classes, 3, noise=1.5, seed=seed,
                                        regions=40)
     rng = np.random.default_rng(seed)
@@ -43,10 +43,38 @@ def photo_like_problem(height: int, width: int, num_classes: int, seed: int = 0
     return img, probs
 
 
+def real_photo_problem(num_classes: int, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+    """A real photograph -- matplotlib's sample ``grace_hopper.jpg`` (600×512 RGB, installed with
+    matplotlib) -- and speckled class probabilities (C, H, W) of its colour clusters (k-means on
+    the pixels' colours, then ``softmax(2 · onehot + 1.5 · N(0, 1))`` as for the synthetic
+    cases)."""
+    from matplotlib import cbook
+    from PIL import Image
+    with Image.open(cbook.get_sample_data('grace_hopper.jpg', asfileobj=False)) as im:
+        img = np.asarray(im.convert('RGB'))
+    rng = np.random.default_rng(seed)
+    pixels = img.reshape(-1, 3).astype(np.float32)
+    centres = pixels[rng.choice(len(pixels), num_classes, replace=False)]
+    sample = pixels[rng.choice(len(pixels), min(len(pixels), 20000), replace=False)]
+    for _ in range(10):  # Lloyd iterations on a sample
+        nearest = ((sample[:, None] - centres[None])**2).sum(-1).argmin(1)
+        for c in range(num_classes):
+            if (nearest == c).any():
+                centres[c] = sample[nearest == c].mean(0)
+    labels = ((pixels[:, None] - centres[None])**2).sum(-1).argmin(1).reshape(img.shape[:2])
+    logits = 2.0 * np.eye(num_classes, dtype=np.float32)[labels] + \
+        1.5 * rng.standard_normal(labels.shape + (num_classes, )).astype(np.float32)
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    return img, np.ascontiguousarray(probs.transpose(2, 0, 1))
+
+
 def crf_case(name: str, num_classes: int, seed: int = 0) -> Tuple[np.ndarray, torch.Tensor]:
     """Image (H, W[, 3]) and probabilities (C, H, W) of one benchmark cell."""
     h, w, ch = SIZES[name]
-    if name.startswith('photo'):
+    if name.startswith('real photo'):
+        image, probs = real_photo_problem(num_classes, seed)
+    elif name.startswith('photo'):
         image, probs = photo_like_problem(h, w, num_classes, seed)
     else:
         image, probs, _ = make_crf_problem(h, w, num_classes, ch, seed=seed + num_classes)

@@ -342,3 +342,15 @@ def test_linear_fit_through_the_origin():
     assert fit['slope'] == pytest.approx((2 + 8 + 35.2) / 21)
     assert fit['slope'] == pytest.approx(2.152, abs=1e-3)
     assert fit['max_rel_residual'] == pytest.approx(abs(2.0 - fit['slope']) / 2.0)
+
+
+def test_real_photo_case_is_matplotlibs_photograph():
+    """The real-photo CRF cell: grace_hopper.jpg (installed with matplotlib) and probabilities of
+    its colour clusters: every class present, rows summing to one."""
+    from benchmarks.crf import SIZES, crf_case
+    image, probs = crf_case('real photo 600x512', 4)
+    assert image.shape == SIZES['real photo 600x512'] and image.dtype == np.uint8
+    assert probs.shape == (4, 600, 512)
+    assert torch.allclose(probs.sum(0), torch.ones(600, 512), atol=1e-5)
+    assert set(probs.argmax(0).unique().tolist()) == {0, 1, 2, 3}
+    assert float(image.std()) > 20  # a photograph, not a flat image

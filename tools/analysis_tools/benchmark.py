@@ -22,9 +22,10 @@
 - ``onnx``: images/s of ONNX Runtime against PyTorch on the exported graph of every mmseg-side
   model (salt U-Net / SegNet / FCN-8s, Siamese and early-fusion change U-Nets), same batch, same
   threads (``benchmarks/onnx_runtime.py``).
-- ``crf``: the torch dense CRF against pydensecrf2 for 2..21 classes at 101², 512², 1024² and a
-  photo-sized 427×640 image: time ratio and label agreement per cell (``--crf-profile``: a
-  profile of the cells where torch is slower).
+- ``crf``: the torch dense CRF against pydensecrf2 for 2..21 classes at 101², 512², 1024², a
+  photo-like synthetic 427×640 image and a real photograph (matplotlib's 600×512
+  ``grace_hopper.jpg``): time ratio and label agreement per cell (``--crf-profile``: a profile of
+  the cells where torch is slower).
 - ``curves``: CRF time vs megapixels (both backends, 2 and 21 classes) and ``SegMetric`` time vs
   number of images, drawn as ``crf_scaling.png`` and ``eval_scaling.png`` in the out-dir.
 - ``modes``: the U-Net train step and ``model.predict`` in fp32, mixed precision (the wrapper
@@ -114,7 +115,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     common.add_argument('--crf-iterations', type=int, default=5, help='crf: mean-field steps')
     common.add_argument('--crf-sizes', nargs='+', default=None,
                         help="crf: cases (default all: '101x101 gray' 512x512 1024x1024 "
-                        "'photo 427x640')")
+                        "'photo 427x640' 'real photo 600x512')")
     common.add_argument('--crf-classes', nargs='+', type=int, default=None,
                         help='crf: class counts (default 2 4 8 14 21)')
     common.add_argument('--crf-profile', action='store_true',
