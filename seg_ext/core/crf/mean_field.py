@@ -9,12 +9,11 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from . import permutohedral
+from . import compiled
 from .permutohedral import (
     Lattice,
     blur,
     build_lattice,
-    compiled_extension,
     csr,
     lattice_filter,
     slice_alpha,
@@ -63,7 +62,7 @@ class NormalizedKernel:
         return self._csr
 
     def __call__(self, q: Tensor, add: Optional[Tensor] = None) -> Tensor:
-        if permutohedral.compiled_path(q):
+        if compiled.compiled_path(q):
             out = torch.zeros_like(q) if add is None else add.clone(
                 memory_format=torch.contiguous_format)
             self.accumulate(q, out)
@@ -76,9 +75,9 @@ class NormalizedKernel:
 
     def accumulate(self, q: Tensor, out: Tensor) -> None:
         """``out += message(q)`` in place (``out`` contiguous)."""
-        if permutohedral.compiled_path(q) and out.is_contiguous():
+        if compiled.compiled_path(q) and out.is_contiguous():
             lat = self.lattice
-            compiled_extension().filter_add_cpu(q, lat.offsets, self.splat_w, self.slice_w,
+            compiled.compiled_extension().filter_add_cpu(q, lat.offsets, self.splat_w, self.slice_w,
                                                 lat.neighbors, out)
             return
         splat, slice_ = self._sparse()

@@ -19,6 +19,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from . import compiled
+
 # seed of the odd 63-bit multipliers that hash lattice keys to int64 when mixed-radix codes would
 # overflow (wrap-around arithmetic; collisions are checked)
 _HASH_SEED = 0x5EED
@@ -160,31 +162,13 @@ def _build_compiled(features: Tensor, batch_index: Tensor = None) -> Lattice:
     """``build_lattice`` by the compiled builder (``csrc/lattice.cpp``)."""
     if features.device.type != 'cpu':
         raise ValueError(f"impl='cpp' builds on the CPU; features are on {features.device}")
-    ext = compiled_extension()
+    ext = compiled.compiled_extension()
     batch = torch.empty(0, dtype=torch.long) if batch_index is None else batch_index
     offsets, weights, neighbors, crow, col, val = ext.build_lattice_cpu(
         features.float().contiguous(), batch)
     m, d = neighbors.shape[2], features.shape[1]
     splat = csr(crow, col, val, (m + 1, features.shape[0]))
     return _finish(offsets, weights, neighbors, m, d, splat)
-
-
-def compiled_extension():
-    """The compiled lattice builder (``seg_ext/core/crf/_lattice_ext``, built by ``pip install``
-    from ``csrc/lattice.cpp``); a one-line error when the package was installed without it."""
-    try:
-        from . import _lattice_ext
-    except ImportError as e:
-        raise ImportError(f'seg_ext.core.crf._lattice_ext: not built ({e}); reinstall seg_ext '
-                          '(pip install -e . compiles it; needs a C++ compiler) or pass '
-                          "impl='torch'") from None
-    return _lattice_ext
-
-
-def compiled_path(x: Tensor) -> bool:
-    """Whether filtering ``x`` runs in the compiled CPU kernels (float32 on the CPU, no autograd);
-    elsewhere (CUDA, gradients) it runs as sparse products and tensor operations."""
-    return x.device.type == 'cpu' and x.dtype == torch.float32 and not x.requires_grad
 
 
 def _descending_rank(diff: Tensor) -> Tensor:
@@ -326,8 +310,8 @@ def _lookup(uniq: Tensor, code: Tensor) -> Tensor:
 
 def blur(lattice: Lattice, buf: Tensor, reverse: bool = False) -> Tensor:
     """[1 2 1]/2 blur of lattice values ``buf`` (M+1, C) along every lattice direction."""
-    if compiled_path(buf):  # one pass per direction, no temporaries (the same arithmetic)
-        return compiled_extension().blur_cpu(buf, lattice.neighbors, reverse)
+    if compiled.compiled_path(buf):  # one pass per direction, no temporaries (the same arithmetic)
+        return compiled.compiled_extension().blur_cpu(buf, lattice.neighbors, reverse)
     m, d = lattice.num_points, lattice.dim
     order = range(d, -1, -1) if reverse else range(d + 1)
     for axis in order:
@@ -346,9 +330,9 @@ def lattice_filter(lattice: Lattice, values: Tensor, reverse: bool = False) -> T
     ``reverse`` blurs the directions in reverse order (the transpose of the operator).
     """
     values = values.float()
-    if compiled_path(values) and not reverse:  # in point order, no sparse matrices
+    if compiled.compiled_path(values) and not reverse:  # in point order, no sparse matrices
         out = torch.zeros(values.shape, dtype=torch.float32)
-        compiled_extension().filter_add_cpu(values, lattice.offsets, lattice.weights,
+        compiled.compiled_extension().filter_add_cpu(values, lattice.offsets, lattice.weights,
                                             lattice.weights * slice_alpha(lattice.dim),
                                             lattice.neighbors, out)
         return out
