@@ -124,3 +124,13 @@ def test_compiled_path_rule():
     assert compiled_path(torch.zeros(2))
     assert not compiled_path(torch.zeros(2, dtype=torch.float64))
     assert not compiled_path(torch.zeros(2, requires_grad=True))
+
+
+def test_compiled_builder_refuses_non_finite_and_huge_features():
+    """NaN or out-of-range features would make undefined integer keys: refused, naming a point."""
+    for bad in (float('nan'), float('inf'), 1e12):
+        feats = torch.zeros(4, 2)
+        feats[2, 1] = bad
+        with pytest.raises(RuntimeError, match='features must be finite and below ~1e8 in '
+                           'magnitude.*at point 2'):
+            build_lattice(feats, impl='cpp')

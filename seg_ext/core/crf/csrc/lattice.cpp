@@ -142,6 +142,9 @@ std::vector<torch::Tensor> build_lattice_cpu(torch::Tensor features, torch::Tens
     // closest remainder-0 point (round half to even) and the rank of each coordinate's remainder
     float total = 0.0f;
     for (int i = 0; i < k; ++i) {
+      TORCH_CHECK(std::fabs(elevated[i]) < 1e9f,
+                  "features must be finite and below ~1e8 in magnitude (after scaling by the "
+                  "kernel's standard deviations); got one at point ", p);
       const float v = round_half_even(elevated[i] / kf);
       rem0[i] = v * kf;
       total += v;
