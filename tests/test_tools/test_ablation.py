@@ -85,7 +85,7 @@ def test_the_readme_ablation_runs_tiny_and_resumes(tgs_root, tmp_path):
                               capture_output=True, text=True, env=env)
         assert proc.returncode == 0 and 'already present' in proc.stdout, proc.stderr
     argv = commands[2]
-    assert argv[argv.index('--seeds') + 1:argv.index('--seeds') + 3] == ['0', '1']
+    assert argv[argv.index('--seeds') + 1:argv.index('--seeds') + 4] == ['0', '1', '2']
     cmd = [sys.executable, repo_path(argv[1])] + argv[2:] + [
         '--seeds', '0', '--arms', 'baseline', ablation.TUNED, '--cfg-options'] + tiny
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=900,
