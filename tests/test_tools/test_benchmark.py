@@ -354,3 +354,59 @@ def test_real_photo_case_is_matplotlibs_photograph():
     assert torch.allclose(probs.sum(0), torch.ones(600, 512), atol=1e-5)
     assert set(probs.argmax(0).unique().tolist()) == {0, 1, 2, 3}
     assert float(image.std()) > 20  # a photograph, not a flat image
+
+
+def readme_benchmark_commands():
+    """Every ``python tools/analysis_tools/benchmark.py ...`` command of the README -- bash blocks
+    (continuation lines joined, comments dropped) and inline code spans (line breaks joined) --
+    as argv lists after the script."""
+    import re
+    import shlex
+    text = open(repo_path('README.md')).read()
+    script = 'python tools/analysis_tools/benchmark.py '
+    found = []
+    for block in re.findall(r'```bash\n(.*?)```', text, flags=re.S):
+        for line in block.replace('\\\n', ' ').splitlines():
+            if line.startswith(script):
+                found.append(line[len(script):].split('#')[0])
+    prose = re.sub(r'```.*?```', '', text, flags=re.S)
+    found += [span[len(script):] for span in
+              (m.replace('\n', ' ') for m in re.findall(r'`([^`]+)`', prose))
+              if span.startswith(script)]
+    return [shlex.split(cmd) for cmd in found]
+
+
+def test_readme_benchmark_commands_parse():
+    """The README's benchmark commands (tables' reproduction lines) are valid for the tool."""
+    tool = load_tool()
+    cmds = readme_benchmark_commands()
+    assert len(cmds) >= 8 and {'crf', 'compare', 'curves', 'train'} <= {c[0] for c in cmds}
+    for argv in cmds:
+        args = tool.parse_args(argv)
+        assert args.command == argv[0]
+
+
+@pytest.mark.skipif(not importlib.util.find_spec('pydensecrf'), reason='needs pydensecrf2')
+def test_readme_crf_pair_and_compare_run(tmp_path, capsys):
+    """The README's CRF run pair + compare, as written but cut to one small cell and one round."""
+    tool = load_tool()
+    crf_cmds = [c for c in readme_benchmark_commands() if c[0] == 'crf'
+                and any(x.endswith(('crf_E', 'crf_F')) for x in c)]
+    assert len(crf_cmds) == 2
+    outs = []
+    for argv in crf_cmds:
+        argv = list(argv)
+        out = str(tmp_path / osp.basename(argv[argv.index('--out-dir') + 1]))
+        argv[argv.index('--out-dir') + 1] = out
+        argv[argv.index('--repeat') + 1] = '1'
+        tool.main(argv + ['--crf-sizes', '101x101 gray', '--crf-classes', '2'])
+        outs.append(out)
+    compare = next(c for c in readme_benchmark_commands()
+                   if c[0] == 'compare' and c[1].endswith('crf_E'))
+    assert [osp.basename(p) for p in compare[1:]] == [osp.basename(p) for p in outs]
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:  # exit status: 0 when every ratio agrees, else 1
+        tool.main(['compare'] + outs)
+    printed = capsys.readouterr().out
+    assert 'crf.ratios.ratio 101x101 gray x2' in printed
+    assert done.value.code == (0 if '1 of 1 ratios within 10%' in printed else 1)
