@@ -40,8 +40,7 @@ class NormalizedKernel:
     """
 
     def __init__(self, lattice: Lattice, weight: float) -> None:
-        n, k = lattice.offsets.shape  # k = d + 1 entries per point
-        ones = torch.ones(n, 1, device=lattice.offsets.device)
+        ones = torch.ones(lattice.offsets.shape[0], 1, device=lattice.offsets.device)
         norm = (1.0 / torch.sqrt(lattice_filter(lattice, ones) + 1e-20))[:, 0]
         self.lattice, self.norm = lattice, norm
         self.splat_w = lattice.weights * norm[:, None]
@@ -49,15 +48,15 @@ class NormalizedKernel:
         self._csr = None
 
     def _sparse(self):
-        """(splat (M+1, N), slice (N, M+1)) CSR matrices of the weights, built on first use."""
+        """(splat (M+1, N), slice (N, M+1)) CSR matrices of the weights, built on first use: the
+        lattice's own matrices with ``n`` on the splat's columns and the slice values replaced by
+        ``slice_w`` (same regular layout, d+1 entries per point)."""
         if self._csr is None:
-            lat, (n, k) = self.lattice, self.lattice.offsets.shape
-            sp = lat.splat
+            sp, sl = self.lattice.splat, self.lattice.slice
             splat = csr(sp.crow_indices(), sp.col_indices(),
                         sp.values() * self.norm[sp.col_indices()], tuple(sp.shape))
-            slice_ = csr(torch.arange(0, n * k + 1, k, device=lat.offsets.device),
-                         lat.offsets.reshape(-1), self.slice_w.reshape(-1),
-                         (n, lat.num_points + 1))
+            slice_ = csr(sl.crow_indices(), sl.col_indices(), self.slice_w.reshape(-1),
+                         tuple(sl.shape))
             self._csr = (splat, slice_)
         return self._csr
 
@@ -77,8 +76,8 @@ class NormalizedKernel:
         """``out += message(q)`` in place (``out`` contiguous)."""
         if compiled.compiled_path(q) and out.is_contiguous():
             lat = self.lattice
-            compiled.compiled_extension().filter_add_cpu(q, lat.offsets, self.splat_w, self.slice_w,
-                                                lat.neighbors, out)
+            compiled.compiled_extension().filter_add_cpu(q, lat.offsets, self.splat_w,
+                                                         self.slice_w, lat.neighbors, out)
             return
         splat, slice_ = self._sparse()
         out.addmm_(slice_, blur(self.lattice, torch.sparse.mm(splat, q)))
@@ -98,12 +97,9 @@ class PottsMessage:
         return cls([NormalizedKernel(lat, w) for lat, w in zip(lattices, weights)])
 
     def __call__(self, q: Tensor, add: Optional[Tensor] = None) -> Tensor:
-        out = add
-        for i, kernel in enumerate(self.kernels):
-            if i == 0 or out is None:
-                out = kernel(q, add=out)  # a new tensor: ``add`` is left as it is
-            else:
-                kernel.accumulate(q, out)
+        out = self.kernels[0](q, add=add)  # a new tensor: ``add`` is left as it is
+        for kernel in self.kernels[1:]:
+            kernel.accumulate(q, out)
         return out
 
 

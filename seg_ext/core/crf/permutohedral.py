@@ -14,7 +14,7 @@ the numbering of lattice points) and filter alike up to summation order; the tes
 """
 import math
 import warnings
-from typing import NamedTuple
+from typing import Optional
 
 import torch
 from torch import Tensor
@@ -26,16 +26,30 @@ from . import compiled
 _HASH_SEED = 0x5EED
 
 
-class Lattice(NamedTuple):
-    """A built lattice: where each input point splats and how lattice points neighbour."""
+class Lattice:
+    """A built lattice: where each input point splats and how lattice points neighbour.
 
-    offsets: Tensor      # (N, d+1) int64: lattice point of each of the point's simplex vertices
-    weights: Tensor      # (N, d+1) float: barycentric weights
-    neighbors: Tensor    # (d+1, 2, M) int64: per direction, the two neighbours (M = absent)
-    num_points: int      # M, lattice points in use
-    dim: int             # d, feature dimension
-    splat: Tensor        # (M+1, N) sparse CSR: barycentric weights, point -> lattice
-    slice: Tensor        # (N, M+1) sparse CSR: alpha * barycentric weights, lattice -> point
+    ``splat`` is built on first use when the builder did not make it (the compiled builder: its
+    filter splats from ``offsets``; only the sparse-product path needs the matrix).
+    """
+
+    def __init__(self, offsets: Tensor, weights: Tensor, neighbors: Tensor, num_points: int,
+                 dim: int, splat: Optional[Tensor], slice_: Tensor) -> None:
+        self.offsets = offsets  # (N, d+1) int64: lattice point of each simplex vertex
+        self.weights = weights  # (N, d+1) float: barycentric weights
+        self.neighbors = neighbors  # (d+1, 2, M) int64: the two neighbours per direction (M: none)
+        self.num_points, self.dim = num_points, dim  # M lattice points, d feature dimensions
+        self._splat = splat
+        self.slice = slice_  # (N, M+1) sparse CSR: alpha * barycentric weights
+
+    @property
+    def splat(self) -> Tensor:
+        """(M+1, N) sparse CSR: barycentric weights, point -> lattice (row M empty)."""
+        if self._splat is None:
+            crow, col, val = compiled.compiled_extension().splat_csr_cpu(
+                self.offsets, self.weights, self.num_points)
+            self._splat = csr(crow, col, val, (self.num_points + 1, self.offsets.shape[0]))
+        return self._splat
 
 
 def _vertex_codes(rem0: Tensor, rank: Tensor, d: int, strides: Tensor,
@@ -164,11 +178,8 @@ def _build_compiled(features: Tensor, batch_index: Tensor = None) -> Lattice:
         raise ValueError(f"impl='cpp' builds on the CPU; features are on {features.device}")
     ext = compiled.compiled_extension()
     batch = torch.empty(0, dtype=torch.long) if batch_index is None else batch_index
-    offsets, weights, neighbors, crow, col, val = ext.build_lattice_cpu(
-        features.float().contiguous(), batch)
-    m, d = neighbors.shape[2], features.shape[1]
-    splat = csr(crow, col, val, (m + 1, features.shape[0]))
-    return _finish(offsets, weights, neighbors, m, d, splat)
+    offsets, weights, neighbors = ext.build_lattice_cpu(features.float().contiguous(), batch)
+    return _finish(offsets, weights, neighbors, neighbors.shape[2], features.shape[1], None)
 
 
 def _descending_rank(diff: Tensor) -> Tensor:
@@ -205,13 +216,9 @@ def _splat_crow(row_nnz: Tensor) -> Tensor:
 
 
 def csr(crow: Tensor, col: Tensor, val: Tensor, size: tuple) -> Tensor:
-    """A CSR matrix built from valid indices, without torch's beta/invariant-check warnings.
-
-    Indices are stored as int32 when they fit: torch's CPU sparse products (MKL) convert int64
-    indices to int32 on every call, which cost more than the product itself for the lattice's
-    splat and slice matrices (``benchmark.py crf --crf-profile``: ``copy_`` of N·(d+1) entries
-    per product).
-    """
+    """A CSR matrix built from valid indices, without torch's beta/invariant-check warnings;
+    int32 indices when they fit (torch's CPU sparse products convert int64 ones on every call,
+    costing more than the product for the lattice's matrices: ``copy_`` of N·(d+1) entries)."""
     if max(size) < 2**31 and col.numel() < 2**31:
         crow, col = crow.int(), col.int()
     with warnings.catch_warnings():
@@ -225,8 +232,9 @@ def slice_alpha(d: int) -> float:
 
 
 def _finish(offsets: Tensor, weights: Tensor, neighbors: Tensor, m: int, d: int,
-            splat: Tensor) -> Lattice:
-    """Add the slicing matrix (regular: d+1 entries per point, times alpha) and pack."""
+            splat: Optional[Tensor]) -> Lattice:
+    """Add the slicing matrix (regular: d+1 entries per point, times alpha) and pack (``splat``
+    ``None``: built on first use)."""
     n, k = offsets.shape
     alpha = slice_alpha(d)
     slice_ = csr(torch.arange(0, n * k + 1, k, dtype=torch.long, device=offsets.device),
@@ -332,9 +340,9 @@ def lattice_filter(lattice: Lattice, values: Tensor, reverse: bool = False) -> T
     values = values.float()
     if compiled.compiled_path(values) and not reverse:  # in point order, no sparse matrices
         out = torch.zeros(values.shape, dtype=torch.float32)
+        slice_w = lattice.slice.values().view(lattice.weights.shape)  # alpha * weights
         compiled.compiled_extension().filter_add_cpu(values, lattice.offsets, lattice.weights,
-                                            lattice.weights * slice_alpha(lattice.dim),
-                                            lattice.neighbors, out)
+                                                     slice_w, lattice.neighbors, out)
         return out
     buf = torch.sparse.mm(lattice.splat, values)  # (M+1, C); row M stays zero
     return torch.sparse.mm(lattice.slice, blur(lattice, buf, reverse))

@@ -92,8 +92,7 @@ inline float round_half_even(float x) {
 }  // namespace
 
 // features (N, d) float32; batch (N,) int64 or an empty tensor.
-// Returns offsets (N, d+1) int64, weights (N, d+1) float32, neighbors (d+1, 2, M) int64 (M: absent),
-// and the splat matrix (M+1, N) as CSR crow (M+2), col, val (point order within a row).
+// Returns offsets (N, d+1) int64, weights (N, d+1) float32, neighbors (d+1, 2, M) int64 (M: absent).
 std::vector<torch::Tensor> build_lattice_cpu(torch::Tensor features, torch::Tensor batch) {
   TORCH_CHECK(features.device().is_cpu() && features.dim() == 2 &&
                   features.scalar_type() == torch::kFloat32,
@@ -210,8 +209,22 @@ std::vector<torch::Tensor> build_lattice_cpu(torch::Tensor features, torch::Tens
     }
   }
 
-  // splat matrix (M+1, N): row j lists the points with a vertex at lattice point j; the last row
-  // (the boundary that blurring reads as zero) is empty
+  return {offsets, weights, neighbors};
+}
+
+// The splat matrix (M+1, N) of a lattice as CSR crow (M+2), col, val: row j lists the points with
+// a vertex at lattice point j (in point order), the last row (the boundary that blurring reads as
+// zero) is empty. Only the sparse-product path needs it; the compiled filter splats from offsets.
+std::vector<torch::Tensor> splat_csr_cpu(torch::Tensor offsets, torch::Tensor weights, int64_t m) {
+  TORCH_CHECK(offsets.device().is_cpu() && offsets.dim() == 2 &&
+                  offsets.scalar_type() == torch::kInt64 && weights.sizes() == offsets.sizes() &&
+                  weights.scalar_type() == torch::kFloat32,
+              "offsets (N, d+1) int64 and weights (N, d+1) float32 CPU tensors expected");
+  offsets = offsets.contiguous();
+  weights = weights.contiguous();
+  const int64_t n = offsets.size(0), k = offsets.size(1);
+  const int64_t* off = offsets.data_ptr<int64_t>();
+  const float* w = weights.data_ptr<float>();
   auto crow = torch::zeros({m + 2}, torch::kInt64);
   auto col = torch::empty({n * k}, torch::kInt64);
   auto val = torch::empty({n * k}, torch::kFloat32);
@@ -222,13 +235,13 @@ std::vector<torch::Tensor> build_lattice_cpu(torch::Tensor features, torch::Tens
   for (int64_t j = 0; j < m + 1; ++j) cr[j + 1] += cr[j];
   std::vector<int64_t> fill(cr, cr + m);
   for (int64_t p = 0; p < n; ++p) {
-    for (int r = 0; r < k; ++r) {
+    for (int64_t r = 0; r < k; ++r) {
       const int64_t slot = fill[off[p * k + r]]++;
       cl[slot] = p;
       vl[slot] = w[p * k + r];
     }
   }
-  return {offsets, weights, neighbors, crow, col, val};
+  return {crow, col, val};
 }
 
 // Inner loops over the C channels of a row; C known at compile time for few classes (the
@@ -358,6 +371,8 @@ void filter_add_cpu(torch::Tensor q, torch::Tensor offsets, torch::Tensor splat_
 }
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("splat_csr_cpu", &splat_csr_cpu, "the splat matrix (M+1, N) of a lattice as CSR arrays",
+        py::arg("offsets"), py::arg("weights"), py::arg("m"));
   m.def("filter_add_cpu", &filter_add_cpu, "out += slice(blur(splat(q))), in point order",
         py::arg("q"), py::arg("offsets"), py::arg("splat_w"), py::arg("slice_w"),
         py::arg("neighbors"), py::arg("out"));
